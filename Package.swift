@@ -1,0 +1,133 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// KEEL_CORE_ONLY=1 limits the package to the storage core (LMDB, MVCC and their tests), which builds in
+// seconds and has no network dependencies.
+let coreOnly = ProcessInfo.processInfo.environment["KEEL_CORE_ONLY"] == "1"
+
+let coreTargets: [Target] = [
+    .systemLibrary(
+        name: "CLMDB",
+        path: "Sources/CLMDB",
+        providers: [.apt(["liblmdb-dev"])]
+    ),
+    .target(
+        name: "LMDB",
+        dependencies: ["CLMDB"]
+    ),
+    .target(
+        name: "MVCC",
+        dependencies: ["LMDB"]
+    ),
+    .testTarget(
+        name: "LMDBTests",
+        dependencies: ["LMDB"]
+    ),
+    .testTarget(
+        name: "MVCCTests",
+        dependencies: ["MVCC", "LMDB"]
+    ),
+]
+
+let serverTargets: [Target] = [
+    .target(
+        name: "Store",
+        dependencies: [
+            "MVCC",
+            "LMDB",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]
+    ),
+    .target(
+        name: "EtcdAPI",
+        dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        exclude: ["Protos"]
+    ),
+    .target(
+        name: "StoreServer",
+        dependencies: [
+            "Store",
+            "MVCC",
+            "EtcdAPI",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]
+    ),
+    .executableTarget(
+        name: "keel",
+        dependencies: [
+            "StoreServer",
+            "Store",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]
+    ),
+    .executableTarget(
+        name: "keelctl",
+        dependencies: [
+            "EtcdAPI",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]
+    ),
+    .testTarget(
+        name: "StoreServerTests",
+        dependencies: [
+            "StoreServer",
+            "Store",
+            "MVCC",
+            "EtcdAPI",
+        ]
+    ),
+]
+
+let package = Package(
+    name: "keel",
+    platforms: [.macOS(.v15)],
+    products: coreOnly
+        ? [.library(name: "MVCC", targets: ["MVCC"])]
+        : [
+            .executable(name: "keel", targets: ["keel"]),
+            .executable(name: "keelctl", targets: ["keelctl"]),
+            .library(name: "MVCC", targets: ["MVCC"]),
+            .library(name: "Store", targets: ["Store"]),
+            .library(name: "StoreServer", targets: ["StoreServer"]),
+            .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
+        ],
+    dependencies: coreOnly
+        ? []
+        : [
+            .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+            .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+            .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+            .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+            .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+            .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+            .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+            .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+            .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+            .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        ],
+    targets: coreOnly ? coreTargets : coreTargets + serverTargets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,98 @@
+import CLMDB
+
+/// The environment's single writer. Its changes are visible to itself at once and to others after commit.
+/// Obtained from `Environment.write(_:)` (committed when the closure returns) or `nested(_:)`.
+public final class WriteTransaction: Transaction {
+    private let parent: WriteTransaction?
+
+    init(environment: Environment, handle: OpaquePointer, parent: WriteTransaction?) {
+        self.parent = parent
+        super.init(environment: environment, handle: handle)
+    }
+
+    deinit {
+        if let handle = ended() { mdb_txn_abort(handle) }
+    }
+
+    /// Stores `value` under `key`. Returns `false`, storing nothing, when `.noOverwrite` /
+    /// `.noDuplicateData` / `.append` forbid the write (`MDB_KEYEXIST`).
+    @discardableResult
+    public func put(_ database: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws -> Bool {
+        let handle = live
+        writeGeneration += 1
+        let rc = key.withMDBVal { keyVal in
+            value.withMDBVal { val in mdb_put(handle, database.handle, &keyVal, &val, flags.rawValue) }
+        }
+        if rc == MDB_KEYEXIST { return false }
+        try check(rc)
+        return true
+    }
+
+    /// Deletes `key` with all its values. Returns whether it existed.
+    @discardableResult
+    public func delete(_ database: Database, key: [UInt8]) throws -> Bool {
+        let handle = live
+        writeGeneration += 1
+        let rc = key.withMDBVal { keyVal in mdb_del(handle, database.handle, &keyVal, nil) }
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc)
+        return true
+    }
+
+    /// Deletes one key/value pair of a duplicate-sorted database. Returns whether it existed.
+    @discardableResult
+    public func delete(_ database: Database, key: [UInt8], value: [UInt8]) throws -> Bool {
+        let handle = live
+        writeGeneration += 1
+        let rc = key.withMDBVal { keyVal in
+            value.withMDBVal { val in mdb_del(handle, database.handle, &keyVal, &val) }
+        }
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc)
+        return true
+    }
+
+    /// Removes every entry of `database` (the database itself stays).
+    public func empty(_ database: Database) throws {
+        let handle = live
+        writeGeneration += 1
+        try check(mdb_drop(handle, database.handle, 0))
+    }
+
+    /// Runs `body` in a child transaction: its changes join this transaction when `body` returns, and are
+    /// discarded when it throws (this transaction is then unchanged and still usable). This transaction and
+    /// its cursors must not be used inside `body`.
+    @discardableResult
+    public func nested<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+        var child: OpaquePointer?
+        try check(mdb_txn_begin(environment.live, live, 0, &child))
+        let transaction = WriteTransaction(environment: environment, handle: child!, parent: self)
+        hasActiveChild = true
+        let result: R
+        do {
+            result = try body(transaction)
+        } catch {
+            transaction.abort()
+            hasActiveChild = false
+            writeGeneration += 1
+            throw error
+        }
+        defer {
+            hasActiveChild = false
+            writeGeneration += 1
+        }
+        try transaction.commit()
+        return result
+    }
+
+    func commit() throws {
+        precondition(!hasActiveChild, "LMDB transaction committed while a nested transaction is active")
+        guard let handle = ended() else { preconditionFailure("LMDB transaction committed after it ended") }
+        // LMDB frees the transaction whether or not the commit succeeds.
+        try check(mdb_txn_commit(handle))
+    }
+
+    func abort() {
+        if let handle = ended() { mdb_txn_abort(handle) }
+    }
+}

@@ -1,0 +1,141 @@
+// The consumer side of the hub: what `Watcher.next()` runs.
+extension WatchHub {
+    func next(id: Int64) async throws -> WatchBatch? {
+        while true {
+            try Task.checkCancellation()
+            let step = state.withLock { hub in
+                hub.watchers[id]?.takeStep(maxEvents: Self.maxBatchEvents) ?? .ended
+            }
+            switch step {
+            case .ended:
+                return nil
+            case .deliver(let events):
+                return .events(events)
+            case .wait:
+                await waitForChange(id: id)
+            case .catchUp(let from, let range, let prevKV, let filter):
+                switch try catchUp(id: id, from: from, range: range, prevKV: prevKV, filter: filter) {
+                case .batch(let batch): return batch
+                case .ended: return nil
+                case .again: continue
+                }
+            }
+        }
+    }
+
+    private enum CatchUpOutcome {
+        case batch(WatchBatch)
+        case ended
+        case again
+    }
+
+    /// Reads one bounded step of history from `from` on, then records how far the watcher got, and makes it
+    /// synced if nothing newer than that has been notified yet (later notifies of revisions it has read are
+    /// skipped because they lie below its next revision).
+    private func catchUp(
+        id: Int64, from: Int64, range: KeyRange, prevKV: Bool, filter: WatchFilter
+    ) throws -> CatchUpOutcome {
+        let compacted = store.compactedRevision
+        // etcd reports a watch as compacted when it needs a revision below the compaction revision.
+        if from < compacted { return finish(id: id, compactRevision: compacted) }
+        // Read before the history, so that everything up to it is visible to the read.
+        let through = store.currentRevision
+        var events: [Event] = []
+        var covered = from - 1
+        if from <= through {
+            do {
+                events = try store.events(
+                    from: from, through: through, range: range, prevKV: prevKV,
+                    limitRevisions: Self.catchUpRevisions)
+            } catch MVCCError.compacted(_, let compactedRevision) {
+                return finish(id: id, compactRevision: compactedRevision)
+            }
+            covered = Self.truncate(&events, through: through)
+        }
+        events.removeAll { !filter.admits($0) }
+
+        let live = state.withLock { hub -> Bool in
+            guard hub.watchers[id] != nil else { return false }
+            // Only this consumer moves an unsynced watcher, so nothing changed it while we read.
+            hub.watchers[id]!.nextRevision = covered + 1
+            // `from > through` only if the writer notified before committing; waiting for notify beats spinning.
+            if hub.latestNotified <= covered || from > through {
+                hub.watchers[id]!.isSynced = true
+                hub.slowWatcherCount -= 1
+            }
+            return true
+        }
+        guard live else { return .ended }
+        return events.isEmpty ? .again : .batch(.events(events))
+    }
+
+    /// Cuts a catch-up read to a batch of whole revisions and returns the last revision it accounts for.
+    static func truncate(_ events: inout [Event], through: Int64) -> Int64 {
+        guard let last = events.last else { return through }
+        var covered = through
+        var revisions = 0
+        var previous: Int64 = 0
+        for (index, event) in events.enumerated() where event.kv.modRevision != previous {
+            if index >= maxBatchEvents {
+                events.removeSubrange(index...)
+                return previous
+            }
+            previous = event.kv.modRevision
+            revisions += 1
+        }
+        // A read that hit its revision limit may have stopped short of `through`.
+        if revisions >= catchUpRevisions { covered = last.kv.modRevision }
+        return covered
+    }
+
+    private func finish(id: Int64, compactRevision: Int64) -> CatchUpOutcome {
+        let removed = state.withLock { hub in hub.remove(id) }
+        guard let removed else { return .ended }
+        removed.waiter?.resume()
+        return .batch(.compacted(compactRevision: compactRevision))
+    }
+
+    /// Suspends until the watcher has something to deliver, falls behind, ends, or the task is cancelled.
+    private func waitForChange(id: Int64) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let parked = state.withLock { hub in
+                    hub.watchers[id]?.park(continuation, taskCancelled: Task.isCancelled) ?? false
+                }
+                if !parked { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { hub in hub.watchers[id]?.takeWaiter() }
+            waiter?.resume()
+        }
+    }
+}
+
+/// What the consumer does next, decided under the hub's lock.
+enum WatcherStep {
+    case deliver([Event])
+    case wait
+    case catchUp(from: Int64, range: KeyRange, prevKV: Bool, filter: WatchFilter)
+    case ended
+}
+
+extension WatcherState {
+    mutating func takeStep(maxEvents: Int) -> WatcherStep {
+        if !queue.isEmpty { return .deliver(queue.popBatch(maxEvents: maxEvents)) }
+        if isSynced { return .wait }
+        return .catchUp(from: nextRevision, range: range, prevKV: prevKV, filter: filter)
+    }
+
+    /// Stores the consumer's continuation unless there is already a reason to run. Returns whether it did.
+    mutating func park(_ continuation: CheckedContinuation<Void, Never>, taskCancelled: Bool) -> Bool {
+        guard queue.isEmpty, isSynced, !taskCancelled else { return false }
+        precondition(waiter == nil, "Watcher.next() called from two tasks at once")
+        waiter = continuation
+        return true
+    }
+
+    mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
+        defer { waiter = nil }
+        return waiter
+    }
+}

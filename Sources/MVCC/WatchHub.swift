@@ -1,0 +1,176 @@
+import Synchronization
+
+/// Delivers the store's changes to watchers, in etcd's shape: synced watchers are fed in memory from each
+/// committed batch; unsynced ones (started at an old revision, or fallen behind) catch up from the store.
+///
+/// Guarantees:
+/// - `notify` never waits for a consumer. A synced watcher whose queue would exceed its `bufferLimit`
+///   becomes unsynced and later reads what it missed from the store, so memory per watcher stays bounded
+///   and the writer is never slowed by a slow reader.
+/// - Each watcher sees every admitted event from its start revision exactly once, in revision order, with
+///   the events of one revision always in the same batch; or it is told its next revision was compacted.
+/// - `notify` costs O(events + matching single-key watchers + range watchers): single-key watchers are found
+///   through a dictionary keyed by their key.
+///
+/// Requirements on the writer: call `notify` after each commit, in revision order, with every event of the
+/// committed batch; the store must already serve those revisions to readers. Every `Event.prevKV` must be
+/// filled by the writer (nil only when the key had no previous live value), because the hub cannot look it
+/// up for synced watchers that asked for it; it strips `prevKV` for watchers that did not.
+public final class WatchHub: Sendable {
+    let store: MVCCStore
+    let state: Mutex<HubState>
+
+    /// The largest number of events handed out in one batch, unless a single revision is larger.
+    static let maxBatchEvents = 1000
+    /// The most revisions read from the store in one catch-up step.
+    static let catchUpRevisions = 1000
+
+    /// A hub whose watchers read history from `store`. Revisions up to the store's current revision are
+    /// taken as already notified.
+    public init(store: MVCCStore) {
+        self.store = store
+        self.state = Mutex(HubState(latestNotified: store.currentRevision))
+    }
+
+    /// Starts a watcher over `range`.
+    ///
+    /// - Parameters:
+    ///   - startRevision: the first revision to report; 0 (or less) means the revision after the latest one
+    ///     notified. A revision at or below the latest notified one is caught up from the store; a future
+    ///     one waits for that revision.
+    ///   - prevKV: deliver each event's previous key-value.
+    ///   - filter: kinds of event to leave out.
+    ///   - bufferLimit: the most events kept in memory for this watcher before it falls back to the store.
+    public func watch(
+        range: KeyRange, startRevision: Int64 = 0, prevKV: Bool = false, filter: WatchFilter = [],
+        bufferLimit: Int = 1024
+    ) -> Watcher {
+        let id = state.withLock { hub in
+            let latest = hub.latestNotified
+            let next = startRevision > 0 ? startRevision : latest + 1
+            let watcher = WatcherState(
+                range: range, prevKV: prevKV, filter: filter, bufferLimit: max(bufferLimit, 1),
+                nextRevision: next, isSynced: next > latest)
+            return hub.add(watcher)
+        }
+        return Watcher(id: id, hub: self, range: range, prevKV: prevKV, filter: filter)
+    }
+
+    /// Feeds a committed batch to the synced watchers. `events` are all the events of the batch in revision
+    /// order (possibly several revisions, possibly none); `revision` is the store's revision after it.
+    public func notify(events: [Event], revision: Int64) {
+        let toWake = state.withLock { hub in hub.notify(events: events, revision: revision) }
+        for waiter in toWake { waiter.resume() }
+    }
+
+    /// Stops `watcher`; its pending or future `next()` returns nil.
+    public func cancel(_ watcher: Watcher) {
+        cancel(id: watcher.id)
+    }
+
+    func cancel(id: Int64) {
+        let waiter = state.withLock { hub in hub.remove(id)?.waiter }
+        waiter?.resume()
+    }
+
+    /// The number of live watchers.
+    public var watcherCount: Int {
+        state.withLock { $0.watchers.count }
+    }
+
+    /// The number of live watchers reading history from the store rather than being fed by `notify`: those
+    /// that started at an old revision or fell behind (etcd's slow watchers).
+    public var slowWatcherCount: Int {
+        state.withLock { $0.slowWatcherCount }
+    }
+
+    /// The latest revision notified (the store's revision when the hub was created, before any notify).
+    public var currentRevision: Int64 {
+        state.withLock { $0.latestNotified }
+    }
+
+    /// The revision through which `id` has been given every event, if it is synced and has nothing queued:
+    /// the revision a progress notification for it may carry. Nil while it has events to deliver or history
+    /// to read, or once it has ended.
+    func progressRevision(id: Int64) -> Int64? {
+        state.withLock { hub in
+            guard let watcher = hub.watchers[id], watcher.isSynced, watcher.queue.isEmpty else { return nil }
+            return hub.latestNotified
+        }
+    }
+}
+
+/// Everything the hub's lock protects.
+struct HubState {
+    var latestNotified: Int64
+    var nextID: Int64 = 1
+    var watchers: [Int64: WatcherState] = [:]
+    /// Single-key watchers by key.
+    var keyWatchers: [[UInt8]: Set<Int64>] = [:]
+    /// Watchers over a range of keys.
+    var rangeWatchers: [Int64: KeyRange] = [:]
+    /// Watchers currently unsynced.
+    var slowWatcherCount = 0
+
+    init(latestNotified: Int64) {
+        self.latestNotified = latestNotified
+    }
+
+    mutating func add(_ watcher: WatcherState) -> Int64 {
+        let id = nextID
+        nextID += 1
+        watchers[id] = watcher
+        if !watcher.isSynced { slowWatcherCount += 1 }
+        if watcher.range.isSingleKey {
+            keyWatchers[watcher.range.key, default: []].insert(id)
+        } else {
+            rangeWatchers[id] = watcher.range
+        }
+        return id
+    }
+
+    mutating func remove(_ id: Int64) -> WatcherState? {
+        guard let watcher = watchers.removeValue(forKey: id) else { return nil }
+        if !watcher.isSynced { slowWatcherCount -= 1 }
+        if watcher.range.isSingleKey {
+            let key = watcher.range.key
+            keyWatchers[key]?.remove(id)
+            if keyWatchers[key]?.isEmpty == true { keyWatchers[key] = nil }
+        } else {
+            rangeWatchers[id] = nil
+        }
+        return watcher
+    }
+
+    /// Queues the events each synced watcher admits; returns the consumers to wake.
+    mutating func notify(events: [Event], revision: Int64) -> [CheckedContinuation<Void, Never>] {
+        latestNotified = max(latestNotified, revision)
+        guard !events.isEmpty, !watchers.isEmpty else { return [] }
+
+        // Collected per watcher first, so that a watcher's share of this batch is queued or refused as a whole.
+        var matched: [Int64: [Event]] = [:]
+        for event in events {
+            if let ids = keyWatchers[event.kv.key] {
+                for id in ids { offer(event, to: id, into: &matched) }
+            }
+            for (id, range) in rangeWatchers where range.contains(event.kv.key) {
+                offer(event, to: id, into: &matched)
+            }
+        }
+
+        var toWake: [CheckedContinuation<Void, Never>] = []
+        for (id, admitted) in matched {
+            guard let outcome = watchers[id]?.enqueue(admitted) else { continue }
+            if outcome.fellBehind { slowWatcherCount += 1 }
+            if let waiter = outcome.waiter { toWake.append(waiter) }
+        }
+        return toWake
+    }
+
+    private func offer(_ event: Event, to id: Int64, into matched: inout [Int64: [Event]]) {
+        guard let watcher = watchers[id], watcher.isSynced, event.kv.modRevision >= watcher.nextRevision,
+            let admitted = watcher.admitted(event)
+        else { return }
+        matched[id, default: []].append(admitted)
+    }
+}

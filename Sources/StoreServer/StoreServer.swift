@@ -1,0 +1,102 @@
+import EtcdAPI
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import Store
+
+/// A store member on the network: the etcd v3 gRPC API on every client URL, `/metrics` and `/health` on
+/// every metrics URL, and the member's background work (lease expiry, auto-compaction).
+///
+/// `run()` returns when the task running it is cancelled, after the listeners have closed; the member's
+/// applier is then stopped with everything already acknowledged durable.
+public final class StoreServer: Sendable {
+    public struct Configuration: Sendable {
+        public var store = StoreConfiguration()
+        public var listenClientAddresses: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 2379)]
+        public var listenMetricsAddresses: [ListenAddress] = []
+        public var autoCompaction: AutoCompactionPolicy?
+        /// How often idle watchers that asked for progress notifications get one.
+        public var watchProgressInterval: Duration = .seconds(600)
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public let member: StoreMember
+    private let logger: Logger
+    private let registry: PrometheusCollectorRegistry
+
+    public init(configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger) throws {
+        self.configuration = configuration
+        self.registry = registry
+        self.member = try StoreMember(configuration: configuration.store, logger: logger)
+        self.logger = member.logger
+    }
+
+    /// Serves until cancelled.
+    public func run() async throws {
+        let headers = ResponseHeaders(identity: member.identity, term: { 1 })
+        let validation = RequestValidation(
+            maxRequestBytes: configuration.store.maxRequestBytes, maxTxnOps: configuration.store.maxTxnOps)
+        let services: [any RegistrableRPCService] = [
+            KVService(member: member, headers: headers, validation: validation),
+            WatchService(
+                member: member, headers: headers, progressInterval: configuration.watchProgressInterval,
+                logger: logger),
+            LeaseService(member: member, headers: headers),
+            MaintenanceService(member: member, headers: headers, logger: logger),
+            ClusterService(member: member, headers: headers),
+        ]
+        // As etcd does, leave room above the request limit for the envelope, so that a request slightly over
+        // the limit is answered with "request is too large" rather than a transport error.
+        let maxMessage = configuration.store.maxRequestBytes + 512 * 1024
+        let servers = configuration.listenClientAddresses.map { address in
+            GRPCServer(
+                transport: .http2NIOPosix(
+                    address: .ipv4(host: address.host, port: address.port),
+                    transportSecurity: .plaintext,
+                    config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessage }),
+                services: services)
+        }
+        let metrics = MetricsHTTPServer(
+            registry: registry, group: .singletonMultiThreadedEventLoopGroup,
+            health: { [member] in
+                if member.alarms.isEmpty { return (true, "") }
+                return (false, "ALARM " + member.alarms.map { $0.kind == .noSpace ? "NOSPACE" : "CORRUPT" }.joined(separator: ","))
+            })
+        var metricsChannels: [any Channel] = []
+        for address in configuration.listenMetricsAddresses {
+            metricsChannels.append(try await metrics.bind(host: address.host, port: address.port))
+            logger.info("serving metrics and health", metadata: ["url": "\(address)"])
+        }
+        defer {
+            for channel in metricsChannels { channel.close(promise: nil) }
+            member.close()
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (server, address) in zip(servers, configuration.listenClientAddresses) {
+                group.addTask { try await server.serve() }
+                logger.info("serving client requests", metadata: ["url": "\(address)"])
+            }
+            group.addTask { [member] in await member.runLeaseExpiry() }
+            if let policy = configuration.autoCompaction {
+                group.addTask { [member] in await member.runAutoCompaction(policy) }
+            }
+            do {
+                try await withTaskCancellationHandler {
+                    try await group.next()
+                } onCancel: {
+                    for server in servers { server.beginGracefulShutdown() }
+                }
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            for server in servers { server.beginGracefulShutdown() }
+            group.cancelAll()
+        }
+    }
+}

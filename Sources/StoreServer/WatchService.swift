@@ -1,0 +1,210 @@
+import EtcdAPI
+import GRPCCore
+import Logging
+import MVCC
+import Metrics
+import Store
+import Synchronization
+
+/// etcd's `Watch` service: any number of watchers on one bidirectional stream, created and cancelled by
+/// the client, each fed by its own task from the member's `WatchHub`.
+struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
+    let member: StoreMember
+    let headers: ResponseHeaders
+    /// How often watchers that asked for progress notifications get one when idle (etcd: ten minutes).
+    let progressInterval: Duration
+    let logger: Logger
+
+    func watch(
+        request: RPCAsyncSequence<Etcdserverpb_WatchRequest, any Error>,
+        response: RPCWriter<Etcdserverpb_WatchResponse>,
+        context: ServerContext
+    ) async throws {
+        let sender = SerialResponseWriter<Etcdserverpb_WatchResponse>()
+        let stream = WatchStream(member: member, headers: headers, sender: sender)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await sender.run(writer: response) }
+            group.addTask { await stream.sendProgressPeriodically(every: progressInterval) }
+            do {
+                for try await message in request {
+                    switch message.requestUnion {
+                    case .createRequest(let create): await stream.create(create, in: &group)
+                    case .cancelRequest(let cancel): await stream.cancel(watchID: cancel.watchID)
+                    case .progressRequest: await stream.sendProgress()
+                    case nil: break
+                    }
+                    if sender.hasFailed { break }
+                }
+            } catch {
+                logger.debug("watch stream ended", metadata: ["error": "\(error)"])
+            }
+            stream.cancelAll()
+            group.cancelAll()
+            // The writer task is the last to go: it must release every waiting sender first.
+            sender.finish()
+        }
+    }
+}
+
+/// The watchers of one client stream.
+final class WatchStream: Sendable {
+    private struct Registered: Sendable {
+        var watcher: Watcher
+        var progressNotify: Bool
+        var sentSinceProgress: Bool
+    }
+
+    private struct State: Sendable {
+        var watchers: [Int64: Registered] = [:]
+        var nextID: Int64 = 0
+        var closed = false
+    }
+
+    private let member: StoreMember
+    private let headers: ResponseHeaders
+    private let sender: SerialResponseWriter<Etcdserverpb_WatchResponse>
+    private let state = Mutex(State())
+    private static let activeWatchers = Meter(label: "keel_watch_watchers")
+
+    init(member: StoreMember, headers: ResponseHeaders, sender: SerialResponseWriter<Etcdserverpb_WatchResponse>) {
+        self.member = member
+        self.headers = headers
+        self.sender = sender
+    }
+
+    func create(_ request: Etcdserverpb_WatchCreateRequest, in group: inout TaskGroup<Void>) async {
+        var filter: WatchFilter = []
+        for kind in request.filters {
+            switch kind {
+            case .noput: filter.insert(.noPut)
+            case .nodelete: filter.insert(.noDelete)
+            case .UNRECOGNIZED: break
+            }
+        }
+        let range = KeyRange(key: Array(request.key), rangeEnd: Array(request.rangeEnd))
+        let current = member.watchHub.currentRevision
+        let start = request.startRevision > 0 ? request.startRevision : current + 1
+        let requestedID = request.watchID
+        let watcher = member.watchHub.watch(range: range, startRevision: start, prevKV: request.prevKv, filter: filter)
+        let id: Int64? = state.withLock { state in
+            if state.closed { return nil }
+            var id = requestedID
+            if id == 0 {
+                while state.watchers[state.nextID] != nil { state.nextID += 1 }
+                id = state.nextID
+                state.nextID += 1
+            } else if state.watchers[id] != nil {
+                return nil
+            }
+            state.watchers[id] = Registered(
+                watcher: watcher, progressNotify: request.progressNotify, sentSinceProgress: false)
+            return id
+        }
+        guard let id else {
+            watcher.cancel()
+            var response = Etcdserverpb_WatchResponse()
+            response.header = headers.header(revision: current)
+            response.watchID = -1
+            response.created = true
+            response.canceled = true
+            response.cancelReason = "mvcc: duplicate watch ID provided on the WatchStream"
+            await sender.send(response)
+            return
+        }
+        Self.activeWatchers.increment()
+        var created = Etcdserverpb_WatchResponse()
+        created.header = headers.header(revision: current)
+        created.watchID = id
+        created.created = true
+        await sender.send(created)
+        group.addTask { await self.forward(watcher, id: id) }
+    }
+
+    private func forward(_ watcher: Watcher, id: Int64) async {
+        defer {
+            Self.activeWatchers.decrement()
+            _ = state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        while !Task.isCancelled {
+            let batch: WatchBatch?
+            do {
+                batch = try await watcher.next()
+            } catch {
+                return
+            }
+            guard let batch else { return }
+            var response = Etcdserverpb_WatchResponse()
+            response.watchID = id
+            switch batch {
+            case .events(let events):
+                response.header = headers.header(revision: max(member.watchHub.currentRevision, events.last?.kv.modRevision ?? 0))
+                response.events = events.map { $0.message(withPrevious: watcher.prevKV) }
+                state.withLock { $0.watchers[id]?.sentSinceProgress = true }
+                await sender.send(response)
+            case .compacted(let revision):
+                // etcd's cancellation for compaction carries no revision in its header.
+                response.header = headers.header(revision: 0)
+                response.compactRevision = revision
+                response.canceled = true
+                await sender.send(response)
+                return
+            }
+            if sender.hasFailed { return }
+        }
+    }
+
+    func cancel(watchID: Int64) async {
+        guard let registered = state.withLock({ $0.watchers.removeValue(forKey: watchID) }) else { return }
+        registered.watcher.cancel()
+        var response = Etcdserverpb_WatchResponse()
+        response.header = headers.header(revision: member.watchHub.currentRevision)
+        response.watchID = watchID
+        response.canceled = true
+        await sender.send(response)
+    }
+
+    /// Answers a progress request: the revision every watcher of the stream has been brought up to.
+    func sendProgress() async {
+        var response = Etcdserverpb_WatchResponse()
+        let watchers = state.withLock { $0.watchers.values.map(\.watcher) }
+        let revisions = watchers.map { $0.progressRevision }
+        let revision: Int64
+        if revisions.contains(where: { $0 == nil }) {
+            revision = revisions.compactMap { $0 }.min() ?? member.watchHub.currentRevision
+        } else {
+            revision = member.watchHub.currentRevision
+        }
+        response.header = headers.header(revision: revision)
+        response.watchID = -1
+        await sender.send(response)
+    }
+
+    func sendProgressPeriodically(every interval: Duration) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let due: [(Int64, Watcher)] = state.withLock { state in
+                var due: [(Int64, Watcher)] = []
+                for (id, registered) in state.watchers where registered.progressNotify {
+                    if !registered.sentSinceProgress { due.append((id, registered.watcher)) }
+                    state.watchers[id]?.sentSinceProgress = false
+                }
+                return due
+            }
+            for (id, watcher) in due {
+                guard let revision = watcher.progressRevision else { continue }
+                var response = Etcdserverpb_WatchResponse()
+                response.header = headers.header(revision: revision)
+                response.watchID = id
+                await sender.send(response)
+            }
+        }
+    }
+
+    func cancelAll() {
+        let watchers = state.withLock { state in
+            state.closed = true
+            return state.watchers.values.map(\.watcher)
+        }
+        for watcher in watchers { watcher.cancel() }
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import Store
+import StoreServer
+
+/// `keel store`: runs one store member. Flags carry etcd's names and meanings.
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Run one store member, serving the etcd v3 API.",
+        discussion: "With no flags it starts a single member on etcd's defaults: clients on 127.0.0.1:2379, "
+            + "metrics and health on 127.0.0.1:2381, data in ./default.etcd."
+    )
+
+    @Option(help: "Human-readable name for this member.")
+    var name = "default"
+
+    @Option(help: "Path to the data directory (default: <name>.etcd).")
+    var dataDir: String?
+
+    @Option(help: "Comma-separated URLs to listen on for client traffic.")
+    var listenClientUrls = "http://localhost:2379"
+
+    @Option(help: "Comma-separated client URLs advertised to the cluster.")
+    var advertiseClientUrls = "http://localhost:2379"
+
+    @Option(help: "Comma-separated URLs to listen on for peer traffic.")
+    var listenPeerUrls = "http://localhost:2380"
+
+    @Option(help: "Comma-separated peer URLs advertised to the cluster.")
+    var initialAdvertisePeerUrls = "http://localhost:2380"
+
+    @Option(help: "Initial cluster configuration, name=peerURL pairs.")
+    var initialCluster: String?
+
+    @Option(help: "Initial cluster state: new or existing.")
+    var initialClusterState = "new"
+
+    @Option(help: "Initial cluster token, mixed into the cluster and member ids.")
+    var initialClusterToken = "etcd-cluster"
+
+    @Option(help: "Backend size quota in bytes; past it the NOSPACE alarm is raised.")
+    var quotaBackendBytes: Int64 = 2 * 1024 * 1024 * 1024
+
+    @Option(help: "Maximum client request size in bytes.")
+    var maxRequestBytes: Int = 1536 * 1024
+
+    @Option(help: "Maximum number of operations in one txn branch.")
+    var maxTxnOps: Int = 128
+
+    @Option(help: "Comma-separated URLs serving /metrics and /health.")
+    var listenMetricsUrls = "http://localhost:2381"
+
+    @Option(help: "Auto-compaction mode: periodic or revision.")
+    var autoCompactionMode = "periodic"
+
+    @Option(help: "Auto-compaction retention: hours or a duration (periodic), or a revision count; 0 disables it.")
+    var autoCompactionRetention = "0"
+
+    @Option(help: "Time (ms) of a heartbeat interval.")
+    var heartbeatInterval: Int = 100
+
+    @Option(help: "Time (ms) of an election timeout.")
+    var electionTimeout: Int = 1000
+
+    @Option(help: "Interval of progress notifications to idle watchers that asked for them (e.g. 10m, 5s).")
+    var experimentalWatchProgressNotifyInterval = "10m"
+
+    @Flag(help: "Skip fsync on commit: faster, but a power loss can lose acknowledged writes.")
+    var unsafeNoFsync = false
+
+    @Option(help: "Log level: debug, info, warn or error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "keel.store")
+        logger.logLevel = try parseLogLevel(logLevel)
+        let level = logger.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        logger = Logger(label: "keel.store")
+        logger.logLevel = level
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        if initialClusterState != "new" && initialClusterState != "existing" {
+            throw ValidationError("--initial-cluster-state must be new or existing, not \(initialClusterState)")
+        }
+        if let initialCluster {
+            let members = initialCluster.split(separator: ",")
+            if members.count > 1 {
+                throw ValidationError(
+                    "--initial-cluster names \(members.count) members; this build runs single-member stores only")
+            }
+        }
+
+        var configuration = StoreServer.Configuration()
+        configuration.store.name = name
+        configuration.store.dataDirectory = dataDir ?? "\(name).etcd"
+        configuration.store.clientURLs = advertiseClientUrls.split(separator: ",").map(String.init)
+        configuration.store.peerURLs = initialAdvertisePeerUrls.split(separator: ",").map(String.init)
+        configuration.store.initialClusterToken = initialClusterToken
+        configuration.store.quotaBackendBytes = quotaBackendBytes
+        configuration.store.maxRequestBytes = maxRequestBytes
+        configuration.store.maxTxnOps = maxTxnOps
+        configuration.store.syncOnCommit = !unsafeNoFsync
+        // etcd's shortest lease: one and a half election timeouts, rounded up to whole seconds.
+        configuration.store.minimumLeaseTTL = Int64((Double(electionTimeout) * 1.5 / 1000).rounded(.up))
+        configuration.listenClientAddresses = try ListenAddress.list(listenClientUrls)
+        configuration.listenMetricsAddresses = listenMetricsUrls.isEmpty ? [] : try ListenAddress.list(listenMetricsUrls)
+        _ = try ListenAddress.list(listenPeerUrls)
+        configuration.autoCompaction = try parseAutoCompaction(mode: autoCompactionMode, retention: autoCompactionRetention)
+        configuration.watchProgressInterval = try parseDuration(experimentalWatchProgressNotifyInterval)
+
+        let server = try StoreServer(configuration: configuration, registry: registry, logger: logger)
+        try await runUntilSignalled { try await server.run() }
+        logger.info("member stopped")
+    }
+}
+
+func parseLogLevel(_ text: String) throws -> Logger.Level {
+    switch text.lowercased() {
+    case "debug": return .debug
+    case "info": return .info
+    case "warn", "warning": return .warning
+    case "error": return .error
+    default: throw ValidationError("unknown log level \(text)")
+    }
+}
+
+/// Parses Go-style durations as etcd's flags take them: 500ms, 5s, 10m, 1h, 1h30m.
+func parseDuration(_ text: String) throws -> Duration {
+    var total = Duration.zero
+    var number = ""
+    var index = text.startIndex
+    guard !text.isEmpty else { throw ValidationError("empty duration") }
+    while index < text.endIndex {
+        let character = text[index]
+        if character.isNumber || character == "." {
+            number.append(character)
+            index = text.index(after: index)
+            continue
+        }
+        var unit = ""
+        while index < text.endIndex, !text[index].isNumber { unit.append(text[index]); index = text.index(after: index) }
+        guard let value = Double(number) else { throw ValidationError("invalid duration \(text)") }
+        switch unit {
+        case "ms": total += .milliseconds(value)
+        case "s": total += .milliseconds(value * 1000)
+        case "m": total += .milliseconds(value * 60_000)
+        case "h": total += .milliseconds(value * 3_600_000)
+        default: throw ValidationError("invalid duration unit \(unit) in \(text)")
+        }
+        number = ""
+    }
+    if !number.isEmpty { throw ValidationError("duration \(text) needs a unit") }
+    return total
+}
+
+func parseAutoCompaction(mode: String, retention: String) throws -> AutoCompactionPolicy? {
+    switch mode {
+    case "revision":
+        guard let count = Int64(retention), count >= 0 else {
+            throw ValidationError("--auto-compaction-retention must be a revision count in revision mode")
+        }
+        return count == 0 ? nil : .revision(count)
+    case "periodic":
+        if let hours = Double(retention) {
+            return hours == 0 ? nil : .periodic(.milliseconds(hours * 3_600_000))
+        }
+        let period = try parseDuration(retention)
+        return period == .zero ? nil : .periodic(period)
+    default:
+        throw ValidationError("--auto-compaction-mode must be periodic or revision, not \(mode)")
+    }
+}
