@@ -59,7 +59,8 @@ public final class StoreServer: Sendable {
                     address: .ipv4(host: address.host, port: address.port),
                     transportSecurity: .plaintext,
                     config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessage }),
-                services: services)
+                services: services,
+                interceptors: [RequestMetricsInterceptor()])
         }
         let metrics = MetricsHTTPServer(
             registry: registry, group: .singletonMultiThreadedEventLoopGroup,
