@@ -28,6 +28,9 @@ let coreTargets: [Target] = [
         name: "MVCCTests",
         dependencies: ["MVCC", "LMDB"]
     ),
+    .target(name: "Raft"),
+    .target(name: "RaftTestKit", dependencies: ["Raft"]),
+    .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftTestKit"]),
 ]
 
 let serverTargets: [Target] = [
@@ -88,7 +91,23 @@ let serverTargets: [Target] = [
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]
+    ),
+    .target(
+        name: "StoreClient",
+        dependencies: [
+            "EtcdAPI",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "StoreClientTests",
+        dependencies: ["StoreClient", "StoreServer", "Store", "EtcdAPI"]
     ),
     .testTarget(
         name: "StoreServerTests",
@@ -113,6 +132,7 @@ let package = Package(
             .library(name: "Store", targets: ["Store"]),
             .library(name: "StoreServer", targets: ["StoreServer"]),
             .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
+            .library(name: "StoreClient", targets: ["StoreClient"]),
         ],
     dependencies: coreOnly
         ? []

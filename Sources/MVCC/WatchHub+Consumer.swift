@@ -72,7 +72,6 @@ extension WatchHub {
     /// Cuts a catch-up read to a batch of whole revisions and returns the last revision it accounts for.
     static func truncate(_ events: inout [Event], through: Int64) -> Int64 {
         guard let last = events.last else { return through }
-        var covered = through
         var revisions = 0
         var previous: Int64 = 0
         for (index, event) in events.enumerated() where event.kv.modRevision != previous {
@@ -84,8 +83,7 @@ extension WatchHub {
             revisions += 1
         }
         // A read that hit its revision limit may have stopped short of `through`.
-        if revisions >= catchUpRevisions { covered = last.kv.modRevision }
-        return covered
+        return revisions >= catchUpRevisions ? last.kv.modRevision : through
     }
 
     private func finish(id: Int64, compactRevision: Int64) -> CatchUpOutcome {

@@ -15,7 +15,7 @@ struct AlarmCommand: AsyncParsableCommand {
             let response = try await context.request { client, options in
                 try await Etcdserverpb_Maintenance.Client(wrapping: client).alarm(.init(), options: options)
             }
-            try context.print { try $0.alarms(response, into: &$1) }
+            try context.print { $0.alarms(response, into: &$1) }
         }
     }
 
@@ -36,7 +36,7 @@ struct AlarmCommand: AsyncParsableCommand {
                 }
                 return disarmed
             }
-            try context.print { try $0.alarms(response, into: &$1) }
+            try context.print { $0.alarms(response, into: &$1) }
         }
     }
 }

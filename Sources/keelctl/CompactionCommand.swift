@@ -16,7 +16,7 @@ struct CompactionCommand: AsyncParsableCommand {
         guard arguments.count == 1 else { throw CtlError.badArgs("compaction command needs 1 argument") }
         var request = Etcdserverpb_CompactionRequest()
         do {
-            request.revision = try GoParse.int(arguments[0])
+            request.revision = try GoParseError.int(arguments[0])
         } catch {
             throw CtlError.failed("\(error)")
         }

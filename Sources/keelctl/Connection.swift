@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Synchronization
@@ -12,10 +13,8 @@ struct Endpoint: Sendable {
 
     init(parsing text: String) throws {
         self.text = text
-        var address = Substring(text)
-        for scheme in ["http://", "https://", "unix://"] where address.hasPrefix(scheme) {
-            address = address.dropFirst(scheme.count)
-        }
+        guard !text.hasPrefix("https://") else { throw CtlError.badArgs("TLS endpoints are not supported: \(text)") }
+        let address = text.hasPrefix("http://") ? text.dropFirst(7) : Substring(text)
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw CtlError.badArgs("bad endpoint \(text): expected host:port")
         }
@@ -105,8 +104,8 @@ struct Connection: Sendable {
     static func checkSendSize(_ message: [UInt8]) throws {
         let limit = 2 * 1024 * 1024
         guard message.count <= limit else {
-            throw CtlError.failed(
-                "rpc error: code = ResourceExhausted desc = trying to send message larger than max (\(message.count) vs. \(limit))")
+            let detail = "trying to send message larger than max (\(message.count) vs. \(limit))"
+            throw CtlError.failed("rpc error: code = ResourceExhausted desc = " + detail)
         }
     }
 

@@ -16,7 +16,7 @@ struct DelCommand: AsyncParsableCommand {
         let response = try await context.request { client, callOptions in
             try await Etcdserverpb_KV.Client(wrapping: client).deleteRange(request, options: callOptions)
         }
-        try context.print { try $0.delete(response, into: &$1) }
+        try context.print { $0.delete(response, into: &$1) }
     }
 }
 

@@ -24,34 +24,23 @@ struct GetCommand: AsyncParsableCommand {
         if options.countOnly && context.printer.format == .simple {
             return Output.stdout(String(response.count))
         }
-        try context.print { try $0.get(response, into: &$1) }
+        try context.print { $0.get(response, into: &$1) }
     }
 }
 
 /// The options of `get`, also parsed from the `get` lines of a transaction.
 struct GetOptions: ParsableArguments {
-    @Option(help: "Linearizable(l) or Serializable(s).")
-    var consistency = "l"
-    @Option(help: "Order of results; ASCEND or DESCEND.")
-    var order = ""
-    @Option(name: .customLong("sort-by"), help: "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION.")
-    var sortBy = ""
-    @Option(help: "Maximum number of results.")
-    var limit: Int64 = 0
-    @Option(help: "Revision to read at.")
-    var rev: Int64 = 0
-    @Flag(help: "Get keys with matching prefix.")
-    var prefix = false
-    @Flag(name: .customLong("from-key"), help: "Get keys that are greater than or equal to the given key.")
-    var fromKey = false
-    @Flag(name: .customLong("keys-only"), help: "Get only the keys.")
-    var keysOnly = false
-    @Flag(name: .customLong("count-only"), help: "Get only the count.")
-    var countOnly = false
-    @Flag(name: .customLong("print-value-only"), help: "Only write values when using the simple output format.")
-    var printValueOnly = false
-    @Argument(help: "key [range_end]")
-    var arguments: [String] = []
+    @Option(help: "Linearizable(l) or Serializable(s).") var consistency = "l"
+    @Option(help: "Order of results; ASCEND or DESCEND.") var order = ""
+    @Option(name: .customLong("sort-by"), help: "CREATE, KEY, MODIFY, VALUE, or VERSION.") var sortBy = ""
+    @Option(help: "Maximum number of results.") var limit: Int64 = 0
+    @Option(help: "Revision to read at.") var rev: Int64 = 0
+    @Flag(help: "Get keys with matching prefix.") var prefix = false
+    @Flag(name: .customLong("from-key"), help: "Get keys greater than or equal to the given key.") var fromKey = false
+    @Flag(name: .customLong("keys-only"), help: "Get only the keys.") var keysOnly = false
+    @Flag(name: .customLong("count-only"), help: "Get only the count.") var countOnly = false
+    @Flag(name: .customLong("print-value-only"), help: "Only write values (simple format).") var printValueOnly = false
+    @Argument(help: "key [range_end]") var arguments: [String] = []
 
     func request() throws -> Etcdserverpb_RangeRequest {
         guard !arguments.isEmpty else {
@@ -70,20 +59,15 @@ struct GetOptions: ParsableArguments {
         request.revision = max(rev, 0)
         request.keysOnly = keysOnly
         request.countOnly = countOnly
-        switch order.uppercased() {
-        case "": request.sortOrder = .none
-        case "ASCEND": request.sortOrder = .ascend
-        case "DESCEND": request.sortOrder = .descend
-        default: throw CtlError.badFeature("bad sort order \(order)")
+        let orders: [String: Etcdserverpb_RangeRequest.SortOrder] = ["": .none, "ASCEND": .ascend, "DESCEND": .descend]
+        guard let sortOrder = orders[order.uppercased()] else { throw CtlError.badFeature("bad sort order \(order)") }
+        let targets: [String: Etcdserverpb_RangeRequest.SortTarget] = [
+            "": .key, "KEY": .key, "CREATE": .create, "MODIFY": .mod, "VALUE": .value, "VERSION": .version,
+        ]
+        guard let sortTarget = targets[sortBy.uppercased()] else {
+            throw CtlError.badFeature("bad sort target \(sortBy)")
         }
-        switch sortBy.uppercased() {
-        case "", "KEY": request.sortTarget = .key
-        case "CREATE": request.sortTarget = .create
-        case "MODIFY": request.sortTarget = .mod
-        case "VALUE": request.sortTarget = .value
-        case "VERSION": request.sortTarget = .version
-        default: throw CtlError.badFeature("bad sort target \(sortBy)")
-        }
+        (request.sortOrder, request.sortTarget) = (sortOrder, sortTarget)
         // Keys come back in ascending key order anyway; asking for it would make the server sort.
         if request.sortTarget == .key && request.sortOrder == .ascend { request.sortOrder = .none }
         return request

@@ -6,8 +6,7 @@ import GRPCCore
 struct LeaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lease", abstract: "Lease related commands.",
-        subcommands: [Grant.self, Revoke.self, TimeToLive.self, List.self, KeepAlive.self]
-    )
+        subcommands: [Grant.self, Revoke.self, TimeToLive.self, List.self, KeepAlive.self])
 
     struct Grant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "grant", abstract: "Creates leases.")
@@ -18,17 +17,17 @@ struct LeaseCommand: AsyncParsableCommand {
             guard arguments.count == 1 else { throw CtlError.badArgs("lease grant command needs TTL argument") }
             var request = Etcdserverpb_LeaseGrantRequest()
             do {
-                request.ttl = try GoParse.int(arguments[0])
+                request.ttl = try GoParseError.int(arguments[0])
             } catch {
                 throw CtlError.badArgs("bad TTL (\(error))")
             }
             let context = try global.context()
-            let response = try await failing("failed to grant lease") {
+            let response = try await explained("failed to grant lease") {
                 try await context.request { [request] client, options in
                     try await Etcdserverpb_Lease.Client(wrapping: client).leaseGrant(request, options: options)
                 }
             }
-            try context.print { try $0.leaseGrant(response, into: &$1) }
+            try context.print { $0.leaseGrant(response, into: &$1) }
         }
     }
 
@@ -40,20 +39,19 @@ struct LeaseCommand: AsyncParsableCommand {
         func run() async throws {
             guard arguments.count == 1 else { throw CtlError.badArgs("lease revoke command needs 1 argument") }
             var request = Etcdserverpb_LeaseRevokeRequest()
-            request.id = try GoParse.id(arguments[0], "lease")
+            request.id = try GoParseError.leaseID(arguments[0])
             let context = try global.context()
-            let response = try await failing("failed to revoke lease") {
+            let response = try await explained("failed to revoke lease") {
                 try await context.request { [request] client, options in
                     try await Etcdserverpb_Lease.Client(wrapping: client).leaseRevoke(request, options: options)
                 }
             }
-            try context.print { try $0.leaseRevoke(request.id, response, into: &$1) }
+            try context.print { $0.leaseRevoke(request.id, response, into: &$1) }
         }
     }
 
     struct TimeToLive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "timetolive", abstract: "Get lease information.")
+        static let configuration = CommandConfiguration(commandName: "timetolive", abstract: "Get lease information.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Get keys attached to this lease.") var keys = false
         @Argument(help: "lease ID") var arguments: [String] = []
@@ -63,13 +61,12 @@ struct LeaseCommand: AsyncParsableCommand {
                 throw CtlError.badArgs("lease timetolive command needs lease ID as argument")
             }
             var request = Etcdserverpb_LeaseTimeToLiveRequest()
-            request.id = try GoParse.id(arguments[0], "lease")
-            request.keys = keys
+            (request.id, request.keys) = (try GoParseError.leaseID(arguments[0]), keys)
             let context = try global.context()
             let response = try await context.request { [request] client, options in
                 try await Etcdserverpb_Lease.Client(wrapping: client).leaseTimeToLive(request, options: options)
             }
-            try context.print { try $0.timeToLive(response, keys: keys, into: &$1) }
+            try context.print { $0.timeToLive(response, keys: keys, into: &$1) }
         }
     }
 
@@ -79,20 +76,20 @@ struct LeaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try global.context()
-            let response = try await failing("failed to list leases") {
+            let response = try await explained("failed to list leases") {
                 try await context.request { client, options in
                     try await Etcdserverpb_Lease.Client(wrapping: client).leaseLeases(.init(), options: options)
                 }
             }
-            try context.print { try $0.leases(response, into: &$1) }
+            try context.print { $0.leases(response, into: &$1) }
         }
     }
 
+    /// Renews a lease every third of its TTL, printing each answer, until it expires or the user stops it.
     struct KeepAlive: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "keep-alive", abstract: "Keeps leases alive (renew).")
+        static let configuration = CommandConfiguration(commandName: "keep-alive", abstract: "Keeps leases alive.")
         @OptionGroup var global: GlobalOptions
-        @Flag(help: "Resets the keep-alive time to its original value and exits immediately.") var once = false
+        @Flag(help: "Renew the lease once and exit.") var once = false
         @Argument(help: "lease ID") var arguments: [String] = []
 
         func run() async throws {
@@ -100,11 +97,9 @@ struct LeaseCommand: AsyncParsableCommand {
                 throw CtlError.badArgs("lease keep-alive command needs lease ID as argument")
             }
             var request = Etcdserverpb_LeaseKeepAliveRequest()
-            request.id = try GoParse.id(arguments[0], "lease")
+            request.id = try GoParseError.leaseID(arguments[0])
             let context = try global.context()
-            let printer = context.printer
-            let (once, options) = (self.once, context.connection.streamOptions)
-            // The stream alternates: one request, one answer, then a pause of a third of the TTL.
+            let (printer, options, once) = (context.printer, context.connection.streamOptions, self.once)
             let (answers, answered) = AsyncStream.makeStream(of: Int64.self)
             let expired: Bool
             do {
@@ -117,24 +112,20 @@ struct LeaseCommand: AsyncParsableCommand {
                         }
                     } onResponse: { response in
                         for try await message in response.messages {
-                            if message.ttl <= 0 {
-                                if once { throw CtlError.badConnection("etcdserver: requested lease not found") }
-                                return true
-                            }
+                            guard message.ttl > 0 else { return true }
                             var out = Output()
-                            defer { out.flush() }
-                            try printer.keepAlive(message, into: &out)
+                            printer.keepAlive(message, into: &out)
+                            out.flush()
                             if once { return false }
                             answered.yield(message.ttl)
                         }
                         return false
                     }
                 }
-            } catch let error as CtlError {
-                throw error
             } catch {
                 throw CtlError.badConnection(Connection.describe(error))
             }
+            if expired && once { throw CtlError.badConnection("etcdserver: requested lease not found") }
             if expired && printer.format == .simple {
                 Output.stdout("lease \(GoFormat.hex(request.id, width: 16)) expired or revoked.")
             }
@@ -142,8 +133,8 @@ struct LeaseCommand: AsyncParsableCommand {
     }
 }
 
-/// etcdctl wraps some commands' request errors in a sentence of their own.
-private func failing<R>(_ what: String, _ body: () async throws -> R) async throws -> R {
+/// etcdctl puts some commands' request errors into a sentence of their own.
+private func explained<R>(_ what: String, _ body: () async throws -> R) async throws -> R {
     do {
         return try await body()
     } catch let error as CtlError {

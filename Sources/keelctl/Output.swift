@@ -1,26 +1,27 @@
 import Foundation
 
-/// Bytes for stdout or stderr, written in one call by `flush`. Values are arbitrary bytes, so nothing here goes
-/// through `String` unless it is text.
+/// Bytes for stdout or stderr, written in one call by `flush`. Keys and values are arbitrary bytes, so they are
+/// never passed through `String`.
 struct Output {
-    private(set) var bytes: [UInt8] = []
+    private var bytes: [UInt8] = []
 
     mutating func line(_ text: String = "") {
-        bytes.append(contentsOf: Array(text.utf8))
-        bytes.append(0x0A)
+        bytes += Array(text.utf8) + [0x0A]
     }
 
     mutating func line(raw: Data) {
-        bytes.append(contentsOf: raw)
-        bytes.append(0x0A)
+        bytes += Array(raw) + [0x0A]
     }
 
-    /// Writes everything to stdout now: a watch or keep-alive may be killed at any moment, and what it already
-    /// received must have been printed.
+    /// etcdctl's "fields" lines: `"Name" : value`, strings already quoted by the caller.
+    mutating func fields(_ pairs: (String, Any)...) {
+        pairs.forEach { line("\"\($0.0)\" : \($0.1)") }
+    }
+
+    /// Writes everything now: a watch may be killed at any moment, and what it received must be out already.
     mutating func flush(to handle: FileHandle = .standardOutput) {
-        guard !bytes.isEmpty else { return }
         try? handle.write(contentsOf: bytes)
-        bytes.removeAll(keepingCapacity: true)
+        bytes.removeAll()
     }
 
     static func stdout(_ text: String) {
@@ -36,45 +37,41 @@ struct Output {
     }
 }
 
-// MARK: - Go formatting conventions
-
-/// The few pieces of Go's formatting that etcdctl's output is made of, so that ours reads the same.
+/// The pieces of Go's formatting that etcdctl's output is made of.
 enum GoFormat {
     static func hex<T: BinaryInteger>(_ value: T, width: Int = 0) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
-    /// `%q`: a double-quoted string with Go's escapes; invalid UTF-8 bytes as `\x..`.
+    /// `%q`: double-quoted with Go's escapes; bytes that are not UTF-8 as `\x..`.
     static func quote(_ data: Data) -> String {
+        let escapes: [Unicode.Scalar: String] = [
+            "\u{07}": "\\a", "\u{08}": "\\b", "\u{0C}": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\u{0B}": "\\v", "\\": "\\\\", "\"": "\\\"",
+        ]
         var result = "\""
-        var index = data.startIndex
-        while index < data.endIndex {
-            let (scalar, length) = decodeScalar(data, at: index)
-            defer { index += length }
-            guard let scalar else {
-                result += "\\x" + hex(data[index], width: 2)
+        var rest = data[...]
+        while !rest.isEmpty {
+            // The longest valid UTF-8 prefix is copied as text, one invalid byte is escaped.
+            let lengths = (1...min(4, rest.count)).reversed()
+            guard let valid = lengths.first(where: { String(data: rest.prefix($0), encoding: .utf8) != nil }),
+                let text = String(data: rest.prefix(valid), encoding: .utf8)
+            else {
+                result += "\\x" + hex(rest.first!, width: 2)
+                rest = rest.dropFirst()
                 continue
             }
-            switch scalar {
-            case "\u{07}": result += "\\a"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{0B}": result += "\\v"
-            case "\\": result += "\\\\"
-            case "\"": result += "\\\""
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+            for scalar in text.unicodeScalars {
+                if let escape = escapes[scalar] {
+                    result += escape
+                } else if scalar.value < 0x20 || scalar.value == 0x7F {
                     result += "\\x" + hex(scalar.value, width: 2)
-                } else if scalar.value >= 0x80 && scalar.value < 0xA0 {
-                    result += "\\u" + hex(scalar.value, width: 4)
                 } else {
                     result.unicodeScalars.append(scalar)
                 }
             }
+            rest = rest.dropFirst(valid)
         }
         return result + "\""
     }
@@ -86,20 +83,6 @@ enum GoFormat {
         data.map { "\\x" + hex($0, width: 2) }.joined()
     }
 
-    /// One UTF-8 scalar at `index`, or nil and length 1 for an invalid byte.
-    static func decodeScalar(_ data: Data, at index: Data.Index) -> (Unicode.Scalar?, Int) {
-        let first = data[index]
-        if first < 0x80 { return (Unicode.Scalar(first), 1) }
-        let length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : first >= 0xC0 ? 2 : 0
-        guard length > 0, index + length <= data.endIndex else { return (nil, 1) }
-        var decoder = UTF8()
-        var iterator = data[index..<(index + length)].makeIterator()
-        if case .scalarValue(let scalar) = decoder.decode(&iterator), iterator.next() == nil {
-            return (scalar, length)
-        }
-        return (nil, 1)
-    }
-
     /// `humanize.Bytes`: SI units, one decimal below 10.
     static func bytes(_ size: Int64) -> String {
         if size < 10 { return "\(size) B" }
@@ -109,29 +92,17 @@ enum GoFormat {
         return String(format: value < 10 ? "%.1f %@" : "%.0f %@", value, units[exponent])
     }
 
-    /// `time.Duration.String()` for the durations a health check takes.
+    /// `time.Duration.String()` below a minute, which is what a health check takes.
     static func duration(_ duration: Duration) -> String {
         let nanos = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        func scaled(_ divisor: Int64, _ unit: String) -> String {
-            var text = String(format: "%.9f", Double(nanos) / Double(divisor))
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
-            return text + unit
-        }
-        switch nanos {
-        case ..<1_000: return "\(nanos)ns"
-        case ..<1_000_000: return scaled(1_000, "µs")
-        case ..<1_000_000_000: return scaled(1_000_000, "ms")
-        case ..<60_000_000_000: return scaled(1_000_000_000, "s")
-        default: return "\(nanos / 60_000_000_000)m" + scaled(1_000_000_000, "s").dropFirst(0).description
-        }
+        let (scale, unit) = [(1e9, "s"), (1e6, "ms"), (1e3, "µs")].first { Double(nanos) >= $0.0 } ?? (1, "ns")
+        var text = String(format: "%.9f", Double(nanos) / scale)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text.trimmingCharacters(in: ["."]) + unit
     }
 }
 
-// MARK: - JSON as Go's encoding/json writes it
-
-/// A JSON value rendered like Go's `json.Marshal`: fields in declaration order, bytes as base64, `<`, `>`, `&`
-/// escaped.
+/// JSON as Go's `json.Marshal` writes it: fields in declaration order, bytes in base64, `<`, `>`, `&` escaped.
 indirect enum JSON {
     case object([(String, JSON)])
     case array([JSON])
@@ -142,7 +113,17 @@ indirect enum JSON {
     case bool(Bool)
     case null
 
-    /// Whether `omitempty` drops this value.
+    /// An object whose fields are all `omitempty`: empty ones are left out.
+    static func compact(_ fields: KeyValuePairs<String, JSON>) -> JSON {
+        .object(fields.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) })
+    }
+
+    /// This object's fields followed by `more`, as when Go embeds one struct in another.
+    func merged(_ more: KeyValuePairs<String, JSON>) -> JSON {
+        guard case .object(let fields) = self else { return .object(more.map { ($0.key, $0.value) }) }
+        return .object(fields + more.map { ($0.key, $0.value) })
+    }
+
     var isEmpty: Bool {
         switch self {
         case .object: false
@@ -161,69 +142,40 @@ indirect enum JSON {
         case .object(let fields):
             "{" + fields.map { JSON.string($0.0).text + ":" + $0.1.text }.joined(separator: ",") + "}"
         case .array(let items): "[" + items.map(\.text).joined(separator: ",") + "]"
-        case .string(let text): JSON.escape(text)
+        case .string(let text): "\"" + text.unicodeScalars.map(JSON.escape).joined() + "\""
         case .bytes(let data): "\"" + data.base64EncodedString() + "\""
         case .int(let value): String(value)
         case .uint(let value): String(value)
-        case .bool(let value): value ? "true" : "false"
+        case .bool(let value): String(value)
         case .null: "null"
         }
     }
 
-    private static func escape(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                result += "\\u" + GoFormat.hex(scalar.value, width: 4)
-            default:
-                if scalar.value < 0x20 {
-                    result += "\\u" + GoFormat.hex(scalar.value, width: 4)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
+    private static func escape(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\"", "\\": "\\" + String(scalar)
+        case "\n": "\\n"
+        case "\r": "\\r"
+        case "\t": "\\t"
+        case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{00}"..."\u{1F}": "\\u" + GoFormat.hex(scalar.value, width: 4)
+        default: String(scalar)
         }
-        return result + "\""
     }
 }
-
-/// Builds a JSON object field by field, dropping `omitempty` fields that are empty.
-struct JSONObject {
-    private(set) var fields: [(String, JSON)] = []
-
-    mutating func add(_ name: String, _ value: JSON, omitEmpty: Bool = true) {
-        if omitEmpty && value.isEmpty { return }
-        fields.append((name, value))
-    }
-
-    mutating func add(contentsOf other: JSONObject) { fields += other.fields }
-
-    var json: JSON { .object(fields) }
-}
-
-// MARK: - tables
 
 /// A table drawn like etcdctl's: upper-case centred headers, cells aligned right.
 enum Table {
     static func render(header: [String], rows: [[String]]) -> String {
         let titles = header.map { $0.uppercased() }
-        let widths = titles.indices.map { column in
-            ([titles[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
-        }
+        let widths = titles.indices.map { column in ([titles] + rows).map { $0[column].count }.max() ?? 0 }
         let rule = "+" + widths.map { String(repeating: "-", count: $0 + 2) + "+" }.joined()
         func row(_ cells: [String], centred: Bool) -> String {
-            "|" + cells.indices.map { column in
-                let gap = widths[column] - cells[column].count
-                let left = centred ? gap / 2 : gap
-                return " " + String(repeating: " ", count: left) + cells[column]
-                    + String(repeating: " ", count: gap - left) + " |"
-            }.joined()
+            let padded = zip(cells, widths).map { cell, width in
+                let left = centred ? (width - cell.count) / 2 : width - cell.count
+                let right = width - cell.count - left
+                return String(repeating: " ", count: left) + cell + String(repeating: " ", count: right)
+            }
+            return "| " + padded.joined(separator: " | ") + " |"
         }
         return ([rule, row(titles, centred: true), rule] + rows.map { row($0, centred: false) } + [rule])
             .joined(separator: "\n")

@@ -17,7 +17,7 @@ struct PutCommand: AsyncParsableCommand {
         let response = try await context.request { client, callOptions in
             try await Etcdserverpb_KV.Client(wrapping: client).put(request, options: callOptions)
         }
-        try context.print { try $0.put(response, into: &$1) }
+        try context.print { $0.put(response, into: &$1) }
     }
 }
 
@@ -52,7 +52,7 @@ struct PutOptions: ParsableArguments {
             guard !request.value.isEmpty || arguments.count > 1 else { throw CtlError.badArgs(usage) }
         }
         do {
-            request.lease = try GoParse.int(lease, radix: 16)
+            request.lease = try GoParseError.int(lease, radix: 16)
         } catch {
             throw CtlError.badArgs("bad lease ID (\(error)), expecting ID in Hex")
         }

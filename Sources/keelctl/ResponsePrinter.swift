@@ -1,13 +1,14 @@
 import EtcdAPI
 import Foundation
 
+/// The `-w` formats etcdctl offers, protobuf aside.
 enum OutputFormat: String, Sendable {
     case simple, json, fields, table
 }
 
-/// Prints responses in etcdctl 3.4's four formats. "simple" is etcdctl's plain text, "json" its `json.Marshal`
-/// of the Go client's response types (field names and omitted zero values included), "fields" its quoted
-/// name/value lines, and "table" exists only for member, endpoint and snapshot listings.
+/// Prints responses as etcdctl 3.4 does. "simple" is its plain text, "json" its `json.Marshal` of the Go client's
+/// response types (their field names, zero values omitted where Go omits them), "fields" its `"Name" : value`
+/// lines. "table" reaches only the printers that draw tables: `CommandContext.print` rejects it for the others.
 struct ResponsePrinter: Sendable {
     let format: OutputFormat
     let hex: Bool
@@ -16,83 +17,70 @@ struct ResponsePrinter: Sendable {
     typealias Header = Etcdserverpb_ResponseHeader
     typealias KeyValue = Mvccpb_KeyValue
 
-    var unsupported: CtlError { .badFeature("\(format.rawValue) not supported as output format") }
+    // MARK: keys and values
 
-    // MARK: key-value responses
-
-    func get(_ response: Etcdserverpb_RangeResponse, into out: inout Output) throws {
+    func get(_ response: Etcdserverpb_RangeResponse, into out: inout Output) {
         switch format {
         case .simple: response.kvs.forEach { simple($0, into: &out) }
         case .json: out.line(Self.json(response).text)
-        case .fields:
+        case .fields, .table:
             fields(response.header, into: &out)
             response.kvs.forEach { fields($0, prefix: "", into: &out) }
-            out.line("\"More\" : \(response.more)")
-            out.line("\"Count\" : \(response.count)")
-        case .table: throw unsupported
+            out.fields(("More", response.more), ("Count", response.count))
         }
     }
 
-    func put(_ response: Etcdserverpb_PutResponse, into out: inout Output) throws {
+    func put(_ response: Etcdserverpb_PutResponse, into out: inout Output) {
         switch format {
         case .simple:
             out.line("OK")
             if response.hasPrevKv { simple(response.prevKv, into: &out) }
         case .json: out.line(Self.json(response).text)
-        case .fields:
+        case .fields, .table:
             fields(response.header, into: &out)
             if response.hasPrevKv { fields(response.prevKv, prefix: "Prev", into: &out) }
-        case .table: throw unsupported
         }
     }
 
-    func delete(_ response: Etcdserverpb_DeleteRangeResponse, into out: inout Output) throws {
+    func delete(_ response: Etcdserverpb_DeleteRangeResponse, into out: inout Output) {
         switch format {
         case .simple:
             out.line(String(response.deleted))
             response.prevKvs.forEach { simple($0, into: &out) }
         case .json: out.line(Self.json(response).text)
-        case .fields:
+        case .fields, .table:
             fields(response.header, into: &out)
-            out.line("\"Deleted\" : \(response.deleted)")
+            out.fields(("Deleted", response.deleted))
             response.prevKvs.forEach { fields($0, prefix: "Prev", into: &out) }
-        case .table: throw unsupported
         }
     }
 
-    func txn(_ response: Etcdserverpb_TxnResponse, into out: inout Output) throws {
+    func txn(_ response: Etcdserverpb_TxnResponse, into out: inout Output) {
         switch format {
-        case .simple:
-            out.line(response.succeeded ? "SUCCESS" : "FAILURE")
-            for op in response.responses {
-                out.line()
-                try self.op(op, into: &out)
-            }
+        case .simple: out.line(response.succeeded ? "SUCCESS" : "FAILURE")
         case .json:
-            var object = JSONObject()
-            Self.addHeader(of: response.hasHeader, response.header, to: &object)
-            object.add("succeeded", .bool(response.succeeded))
-            object.add("responses", .array(response.responses.map(Self.json)))
-            out.line(object.json.text)
-        case .fields:
+            let responses = JSON.array(response.responses.map(Self.json))
+            out.line(JSON.compact(
+                ["header": Self.header(of: response), "succeeded": .bool(response.succeeded), "responses": responses]
+            ).text)
+            return
+        case .fields, .table:
             fields(response.header, into: &out)
-            out.line("\"Succeeded\" : \(response.succeeded)")
-            try response.responses.forEach { try op($0, into: &out) }
-        case .table: throw unsupported
+            out.fields(("Succeeded", response.succeeded))
+        }
+        for op in response.responses {
+            if format == .simple { out.line() }
+            switch op.response {
+            case .responseRange(let range): get(range, into: &out)
+            case .responsePut(let put): self.put(put, into: &out)
+            case .responseDeleteRange(let delete): self.delete(delete, into: &out)
+            case .responseTxn(let txn): self.txn(txn, into: &out)
+            case nil: break
+            }
         }
     }
 
-    private func op(_ op: Etcdserverpb_ResponseOp, into out: inout Output) throws {
-        switch op.response {
-        case .responseRange(let range): try get(range, into: &out)
-        case .responsePut(let put): try self.put(put, into: &out)
-        case .responseDeleteRange(let delete): try self.delete(delete, into: &out)
-        case .responseTxn(let txn): try self.txn(txn, into: &out)
-        case nil: out.line("unexpected response \(op)")
-        }
-    }
-
-    func watch(_ response: Etcdserverpb_WatchResponse, into out: inout Output) throws {
+    func watch(_ response: Etcdserverpb_WatchResponse, into out: inout Output) {
         switch format {
         case .simple:
             for event in response.events {
@@ -101,117 +89,190 @@ struct ResponsePrinter: Sendable {
                 simple(event.kv, into: &out)
             }
         case .json:
-            let events = response.events.map { event -> JSON in
-                var object = JSONObject()
-                object.add("type", .int(Int64(event.type.rawValue)))
-                if event.hasKv { object.add("kv", Self.json(event.kv)) }
-                if event.hasPrevKv { object.add("prev_kv", Self.json(event.prevKv)) }
-                return object.json
+            let events = response.events.map { event in
+                JSON.compact([
+                    "type": .int(Int64(event.type.rawValue)), "kv": event.hasKv ? Self.json(event.kv) : .null,
+                    "prev_kv": event.hasPrevKv ? Self.json(event.prevKv) : .null,
+                ])
             }
-            let fields: [(String, JSON)] = [
-                ("Header", Self.json(response.header).json), ("Events", .array(events)),
+            out.line(JSON.object([
+                ("Header", Self.json(response.header)), ("Events", .array(events)),
                 ("CompactRevision", .int(response.compactRevision)), ("Canceled", .bool(response.canceled)),
                 ("Created", .bool(response.created)),
-            ]
-            out.line(JSON.object(fields).text)
-        case .fields:
+            ]).text)
+        case .fields, .table:
             fields(response.header, into: &out)
             for event in response.events {
-                out.line("\"Type\" : " + (event.type == .delete ? "DELETE" : "PUT"))
+                out.fields(("Type", event.type == .delete ? "DELETE" : "PUT"))
                 if event.hasPrevKv { fields(event.prevKv, prefix: "Prev", into: &out) }
                 fields(event.kv, prefix: "", into: &out)
             }
-        case .table: throw unsupported
+        }
+    }
+
+    // MARK: leases
+
+    func leaseGrant(_ response: Etcdserverpb_LeaseGrantResponse, into out: inout Output) {
+        switch format {
+        case .simple: out.line("lease \(GoFormat.hex(response.id, width: 16)) granted with TTL(\(response.ttl)s)")
+        case .json:
+            let more: KeyValuePairs<String, JSON> = [
+                "ID": .int(response.id), "TTL": .int(response.ttl), "Error": .string(response.error),
+            ]
+            out.line(Self.embeddedHeader(of: response).merged(more).text)
+        case .fields, .table:
+            fields(response.header, into: &out)
+            out.fields(("ID", response.id), ("TTL", response.ttl))
+        }
+    }
+
+    func leaseRevoke(_ id: Int64, _ response: Etcdserverpb_LeaseRevokeResponse, into out: inout Output) {
+        switch format {
+        case .simple: out.line("lease \(GoFormat.hex(id, width: 16)) revoked")
+        case .json: out.line(JSON.compact(["header": Self.header(of: response)]).text)
+        case .fields, .table: fields(response.header, into: &out)
+        }
+    }
+
+    func keepAlive(_ response: Etcdserverpb_LeaseKeepAliveResponse, into out: inout Output) {
+        switch format {
+        case .simple: out.line("lease \(GoFormat.hex(response.id, width: 16)) keepalived with TTL(\(response.ttl))")
+        case .json:
+            let more: KeyValuePairs<String, JSON> = ["ID": .int(response.id), "TTL": .int(response.ttl)]
+            out.line(Self.embeddedHeader(of: response).merged(more).text)
+        case .fields, .table:
+            fields(response.header, into: &out)
+            out.fields(("ID", response.id), ("TTL", response.ttl))
+        }
+    }
+
+    func timeToLive(_ response: Etcdserverpb_LeaseTimeToLiveResponse, keys: Bool, into out: inout Output) {
+        let id = GoFormat.hex(response.id, width: 16)
+        switch format {
+        case .simple where response.grantedTtl == 0 && response.ttl == -1: out.line("lease \(id) already expired")
+        case .simple:
+            let names = response.keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+            out.line("lease \(id) granted with TTL(\(response.grantedTtl)s), remaining(\(response.ttl)s)"
+                + (keys ? ", attached keys([\(names)])" : ""))
+        case .json:
+            let more: KeyValuePairs<String, JSON> = [
+                "id": .int(response.id), "ttl": .int(response.ttl), "granted-ttl": .int(response.grantedTtl),
+                "keys": response.keys.isEmpty ? .null : .array(response.keys.map(JSON.bytes)),
+            ]
+            out.line(Self.embeddedHeader(of: response).merged(more).text)
+        case .fields, .table:
+            fields(response.header, into: &out)
+            out.fields(("ID", response.id), ("TTL", response.ttl), ("GrantedTTL", response.grantedTtl))
+            response.keys.forEach { out.fields(("Key", GoFormat.quote($0))) }
+        }
+    }
+
+    func leases(_ response: Etcdserverpb_LeaseLeasesResponse, into out: inout Output) {
+        switch format {
+        case .simple:
+            out.line("found \(response.leases.count) leases")
+            response.leases.forEach { out.line(GoFormat.hex($0.id, width: 16)) }
+        case .json:
+            let leases = JSON.array(response.leases.map { .object([("id", .int($0.id))]) })
+            out.line(Self.embeddedHeader(of: response).merged(["leases": leases]).text)
+        case .fields, .table:
+            fields(response.header, into: &out)
+            response.leases.forEach { out.fields(("ID", $0.id)) }
         }
     }
 
     // MARK: building blocks
 
     private func simple(_ kv: KeyValue, into out: inout Output) {
-        if hex {
-            if !valueOnly { out.line(GoFormat.hexEscaped(kv.key)) }
-            out.line(GoFormat.hexEscaped(kv.value))
-        } else {
-            if !valueOnly { out.line(raw: kv.key) }
-            out.line(raw: kv.value)
-        }
+        if !valueOnly { hex ? out.line(GoFormat.hexEscaped(kv.key)) : out.line(raw: kv.key) }
+        hex ? out.line(GoFormat.hexEscaped(kv.value)) : out.line(raw: kv.value)
     }
 
     func fields(_ header: Header, into out: inout Output) {
-        out.line("\"ClusterID\" : \(header.clusterID)")
-        out.line("\"MemberID\" : \(header.memberID)")
-        out.line("\"Revision\" : \(header.revision)")
-        out.line("\"RaftTerm\" : \(header.raftTerm)")
+        out.fields(
+            ("ClusterID", header.clusterID), ("MemberID", header.memberID), ("Revision", header.revision),
+            ("RaftTerm", header.raftTerm))
     }
 
     private func fields(_ kv: KeyValue, prefix: String, into out: inout Output) {
-        out.line("\"\(prefix)Key\" : \(GoFormat.quote(kv.key))")
-        out.line("\"\(prefix)CreateRevision\" : \(kv.createRevision)")
-        out.line("\"\(prefix)ModRevision\" : \(kv.modRevision)")
-        out.line("\"\(prefix)Version\" : \(kv.version)")
-        out.line("\"\(prefix)Value\" : \(GoFormat.quote(kv.value))")
-        out.line("\"\(prefix)Lease\" : \(kv.lease)")
+        out.fields(
+            (prefix + "Key", GoFormat.quote(kv.key)), (prefix + "CreateRevision", kv.createRevision),
+            (prefix + "ModRevision", kv.modRevision), (prefix + "Version", kv.version),
+            (prefix + "Value", GoFormat.quote(kv.value)), (prefix + "Lease", kv.lease))
     }
 
-    static func json(_ header: Header) -> JSONObject {
-        var object = JSONObject()
-        object.add("cluster_id", .uint(header.clusterID))
-        object.add("member_id", .uint(header.memberID))
-        object.add("revision", .int(header.revision))
-        object.add("raft_term", .uint(header.raftTerm))
-        return object
+    static func json(_ header: Header) -> JSON {
+        .compact([
+            "cluster_id": .uint(header.clusterID), "member_id": .uint(header.memberID),
+            "revision": .int(header.revision), "raft_term": .uint(header.raftTerm),
+        ])
     }
 
-    /// A `header` field, absent when the server sent none (etcd sends none with alarm responses).
-    static func addHeader(of present: Bool, _ header: Header, to object: inout JSONObject) {
-        if present { object.add("header", json(header).json, omitEmpty: false) }
+    /// A response's header, or nothing when the server sent none (etcd sends none with alarm answers).
+    static func header(of response: some HasHeader) -> JSON {
+        response.hasHeader ? json(response.header) : .null
+    }
+
+    /// The Go client embeds the header in lease responses, so its fields show at the top level.
+    static func embeddedHeader(of response: some HasHeader) -> JSON {
+        response.hasHeader ? json(response.header) : .object([])
     }
 
     static func json(_ kv: KeyValue) -> JSON {
-        var object = JSONObject()
-        object.add("key", .bytes(kv.key))
-        object.add("create_revision", .int(kv.createRevision))
-        object.add("mod_revision", .int(kv.modRevision))
-        object.add("version", .int(kv.version))
-        object.add("value", .bytes(kv.value))
-        object.add("lease", .int(kv.lease))
-        return object.json
+        .compact([
+            "key": .bytes(kv.key), "create_revision": .int(kv.createRevision), "mod_revision": .int(kv.modRevision),
+            "version": .int(kv.version), "value": .bytes(kv.value), "lease": .int(kv.lease),
+        ])
     }
 
     static func json(_ response: Etcdserverpb_RangeResponse) -> JSON {
-        var object = JSONObject()
-        addHeader(of: response.hasHeader, response.header, to: &object)
-        object.add("kvs", .array(response.kvs.map(json)))
-        object.add("more", .bool(response.more))
-        object.add("count", .int(response.count))
-        return object.json
+        .compact([
+            "header": header(of: response), "kvs": .array(response.kvs.map(json)),
+            "more": .bool(response.more), "count": .int(response.count),
+        ])
     }
 
     static func json(_ response: Etcdserverpb_PutResponse) -> JSON {
-        var object = JSONObject()
-        addHeader(of: response.hasHeader, response.header, to: &object)
-        if response.hasPrevKv { object.add("prev_kv", json(response.prevKv)) }
-        return object.json
+        .compact(["header": header(of: response), "prev_kv": response.hasPrevKv ? json(response.prevKv) : .null])
     }
 
     static func json(_ response: Etcdserverpb_DeleteRangeResponse) -> JSON {
-        var object = JSONObject()
-        addHeader(of: response.hasHeader, response.header, to: &object)
-        object.add("deleted", .int(response.deleted))
-        object.add("prev_kvs", .array(response.prevKvs.map(json)))
-        return object.json
+        .compact([
+            "header": header(of: response), "deleted": .int(response.deleted),
+            "prev_kvs": .array(response.prevKvs.map(json)),
+        ])
     }
 
-    /// A transaction's op response, shaped like the Go oneof wrapper etcdctl marshals.
+    /// A transaction's op response, shaped like the Go oneof wrapper that etcdctl marshals.
     static func json(_ op: Etcdserverpb_ResponseOp) -> JSON {
-        let inner: (String, JSON)? = switch op.response {
-        case .responseRange(let range): ("ResponseRange", json(range))
-        case .responsePut(let put): ("ResponsePut", json(put))
-        case .responseDeleteRange(let delete): ("ResponseDeleteRange", json(delete))
-        case .responseTxn(let txn):
-            ("ResponseTxn", .object([("header", json(txn.header).json), ("succeeded", .bool(txn.succeeded))]))
-        case nil: nil
-        }
+        let inner: (String, JSON)? =
+            switch op.response {
+            case .responseRange(let range): ("ResponseRange", json(range))
+            case .responsePut(let put): ("ResponsePut", json(put))
+            case .responseDeleteRange(let delete): ("ResponseDeleteRange", json(delete))
+            case .responseTxn(let txn): ("ResponseTxn", .compact(["header": header(of: txn)]))
+            case nil: nil
+            }
         return .object([("Response", inner.map { .object([$0]) } ?? .null)])
     }
 }
+
+/// The responses that carry an optional header.
+protocol HasHeader {
+    var hasHeader: Bool { get }
+    var header: Etcdserverpb_ResponseHeader { get }
+}
+
+extension Etcdserverpb_RangeResponse: HasHeader {}
+extension Etcdserverpb_PutResponse: HasHeader {}
+extension Etcdserverpb_DeleteRangeResponse: HasHeader {}
+extension Etcdserverpb_TxnResponse: HasHeader {}
+extension Etcdserverpb_LeaseGrantResponse: HasHeader {}
+extension Etcdserverpb_LeaseRevokeResponse: HasHeader {}
+extension Etcdserverpb_LeaseKeepAliveResponse: HasHeader {}
+extension Etcdserverpb_LeaseTimeToLiveResponse: HasHeader {}
+extension Etcdserverpb_LeaseLeasesResponse: HasHeader {}
+extension Etcdserverpb_MemberListResponse: HasHeader {}
+extension Etcdserverpb_StatusResponse: HasHeader {}
+extension Etcdserverpb_HashKVResponse: HasHeader {}
+extension Etcdserverpb_AlarmResponse: HasHeader {}

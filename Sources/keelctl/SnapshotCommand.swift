@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import EtcdAPI
 import Foundation
 
@@ -36,7 +37,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                 try file.synchronize()
                 try file.close()
                 guard rename(partial, path) == 0 else {
-                    throw CtlError.interrupted("could not rename \(partial) to \(path) (\(String(cString: strerror(errno))))")
+                    throw CtlError.interrupted("could not rename \(partial) (\(String(cString: strerror(errno))))")
                 }
             } catch {
                 unlink(partial)
@@ -53,11 +54,11 @@ struct SnapshotCommand: AsyncParsableCommand {
                     var last = Data()
                     for try await message in $0.messages {
                         // The digest is the last blob, so each blob is hashed only once a later one arrives.
-                        hash.update(last)
+                        hash.update(data: last)
                         last = message.blob
                         try file.write(contentsOf: message.blob)
                     }
-                    return last.count == 32 && hash.finalize() == [UInt8](last)
+                    return last.count == 32 && Array(hash.finalize()) == [UInt8](last)
                 }
             }
             guard digestMatches else { throw CtlError.interrupted("snapshot file integrity check failed") }

@@ -30,7 +30,7 @@ struct TxnCommand: AsyncParsableCommand {
         let response = try await context.request { client, callOptions in
             try await Etcdserverpb_KV.Client(wrapping: client).txn(txn, options: callOptions)
         }
-        try context.print { try $0.txn(response, into: &$1) }
+        try context.print { $0.txn(response, into: &$1) }
     }
 
     private func prompt(_ text: String) {
@@ -106,7 +106,7 @@ enum TxnParser {
     }
 
     static func operation(_ line: String) throws -> Etcdserverpb_RequestOp {
-        let words = try argify(line)
+        let words = argify(line)
         guard words.count >= 2 else { throw CtlError.invalidInput("invalid txn compare request: \(line)") }
         let arguments = Array(words.dropFirst())
         var op = Etcdserverpb_RequestOp()
@@ -127,7 +127,7 @@ enum TxnParser {
 
     /// Splits a line into words: runs of non-space characters, "double-quoted" strings with Go escapes, or
     /// 'single-quoted' strings taken literally.
-    static func argify(_ line: String) throws -> [String] {
+    static func argify(_ line: String) -> [String] {
         var words: [String] = []
         var rest = Substring(line)
         while let first = rest.first {
@@ -156,44 +156,32 @@ enum TxnParser {
 
     /// A Go-quoted string at the start of `text` ("..." with escapes, or `...` raw) and what follows it.
     static func quoted(_ text: Substring) -> (Data, Substring)? {
+        let escapes: [Character: UInt8] = [
+            "a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, "\"": 34, "'": 39,
+        ]
         guard let open = text.first, open == "\"" || open == "`" else { return nil }
         var bytes: [UInt8] = []
-        var iterator = text.unicodeScalars.dropFirst().makeIterator()
-        var consumed = 1
-        func next() -> Unicode.Scalar? {
-            consumed += 1
-            return iterator.next()
-        }
-        while let scalar = next() {
-            if scalar == open.unicodeScalars.first! {
-                return (Data(bytes), Substring(text.unicodeScalars.dropFirst(consumed)))
-            }
-            guard open == "\"", scalar == "\\" else {
-                bytes += Array(String(scalar).utf8)
+        var rest = text.dropFirst()
+        while let character = rest.popFirst() {
+            if character == open { return (Data(bytes), rest) }
+            guard open == "\"", character == "\\", let escape = rest.popFirst() else {
+                bytes += Array(String(character).utf8)
                 continue
             }
-            guard let escape = next() else { return nil }
-            let simple: [Unicode.Scalar: UInt8] = [
-                "a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, "\"": 34, "'": 39,
-            ]
-            if let byte = simple[escape] {
+            if let byte = escapes[escape] {
                 bytes.append(byte)
                 continue
             }
-            let digits = ["x": 2, "u": 4, "U": 8, "0": 2, "1": 2, "2": 2, "3": 2, "4": 2, "5": 2, "6": 2, "7": 2]
-            guard let count = digits[String(escape)] else { return nil }
-            var code = escape.properties.numericType != nil ? String(escape) : ""
-            for _ in 0..<count {
-                guard let digit = next() else { return nil }
-                code.unicodeScalars.append(digit)
-            }
-            let radix = code.count == 3 ? 8 : 16
-            guard let value = UInt32(code, radix: radix) else { return nil }
-            if escape == "u" || escape == "U" {
-                guard let scalar = Unicode.Scalar(value) else { return nil }
+            guard let width = ["x": 2, "u": 4, "U": 8][escape], rest.count >= width,
+                let value = UInt32(rest.prefix(width), radix: 16)
+            else { return nil }
+            rest = rest.dropFirst(width)
+            if escape == "x" {
+                bytes.append(UInt8(value))
+            } else if let scalar = Unicode.Scalar(value) {
                 bytes += Array(String(scalar).utf8)
             } else {
-                bytes.append(UInt8(truncatingIfNeeded: value))
+                return nil
             }
         }
         return nil

@@ -10,14 +10,10 @@ struct WatchCommand: AsyncParsableCommand {
         commandName: "watch", abstract: "Watches events stream on keys or prefixes.")
 
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "Watch on a prefix if prefix is set.")
-    var prefix = false
-    @Option(help: "Revision to start watching.")
-    var rev: Int64 = 0
-    @Flag(name: .customLong("prev-kv"), help: "Get the previous key-value pair before the event happens.")
-    var prevKv = false
-    @Argument(help: "key [range_end]")
-    var arguments: [String] = []
+    @Flag(help: "Watch on a prefix if prefix is set.") var prefix = false
+    @Option(help: "Revision to start watching.") var rev: Int64 = 0
+    @Flag(name: .customLong("prev-kv"), help: "Get the previous key-value pair with each event.") var prevKv = false
+    @Argument(help: "key [range_end]") var arguments: [String] = []
 
     func run() async throws {
         guard (1...2).contains(arguments.count) else { throw CtlError.badArgs("bad number of arguments") }
@@ -31,9 +27,8 @@ struct WatchCommand: AsyncParsableCommand {
         var request = Etcdserverpb_WatchRequest()
         request.createRequest = create
         let context = try global.context()
-        let printer = context.printer
-        let options = context.connection.streamOptions
-        try await CtlError.request {
+        let (printer, options) = (context.printer, context.connection.streamOptions)
+        do {
             try await context.connection.withClient { [request] client in
                 try await Etcdserverpb_Watch.Client(wrapping: client).watch(options: options) { writer in
                     try await writer.write(request)
@@ -41,16 +36,18 @@ struct WatchCommand: AsyncParsableCommand {
                     while true { try await Task.sleep(for: .seconds(3600)) }
                 } onResponse: { response in
                     for try await message in response.messages {
-                        try Self.show(message, with: printer)
-                        if message.canceled { break }
+                        Self.show(message, with: printer)
+                        if message.canceled { return }
                     }
                 }
             }
+        } catch {
+            throw CtlError.failed(Connection.describe(error))
         }
         throw CtlError.interrupted("watch is canceled by the server")
     }
 
-    private static func show(_ response: Etcdserverpb_WatchResponse, with printer: ResponsePrinter) throws {
+    private static func show(_ response: Etcdserverpb_WatchResponse, with printer: ResponsePrinter) {
         if response.canceled {
             let reason = response.compactRevision != 0
                 ? "etcdserver: mvcc: required revision has been compacted"
@@ -62,7 +59,7 @@ struct WatchCommand: AsyncParsableCommand {
             return
         }
         var out = Output()
-        defer { out.flush() }
-        try printer.watch(response, into: &out)
+        printer.watch(response, into: &out)
+        out.flush()
     }
 }

@@ -163,7 +163,7 @@ struct WatchHubTests {
         }
         var seen: [Int64] = []
         var batches = 0
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while seen.count < expected.count, ContinuousClock.now < deadline {
             guard case .events(let events) = try await nextBatch(watcher) else {
                 Issue.record("the watch ended")
@@ -276,7 +276,7 @@ struct WatchHubTests {
                 group.addTask {
                     var seen: [Event] = []
                     var batches = 0
-                    let deadline = ContinuousClock.now + .seconds(10)
+                    let deadline = ContinuousClock.now + .seconds(60)
                     while ContinuousClock.now < deadline {
                         if done.isSet, watcher.progressRevision == fixture.hub.currentRevision { break }
                         let batch: WatchBatch?
@@ -457,7 +457,7 @@ final class WatchFixture: @unchecked Sendable {  // reason: each test writes fro
 }
 
 /// Reads batches until `count` events arrived; fails on a timeout, an early end, or a compaction.
-func collect(_ watcher: Watcher, events count: Int, timeout: Duration = .seconds(5)) async throws -> [Event] {
+func collect(_ watcher: Watcher, events count: Int, timeout: Duration = .seconds(20)) async throws -> [Event] {
     try await withThrowingTaskGroup(of: [Event]?.self) { group in
         group.addTask {
             var events: [Event] = []
@@ -481,7 +481,7 @@ func collect(_ watcher: Watcher, events count: Int, timeout: Duration = .seconds
 
 /// The watcher's next answer; throws `WatchTimeout` if none comes within `timeout` (the watcher stays live
 /// and loses nothing).
-func nextBatch(_ watcher: Watcher, within timeout: Duration = .seconds(5)) async throws -> WatchBatch? {
+func nextBatch(_ watcher: Watcher, within timeout: Duration = .seconds(20)) async throws -> WatchBatch? {
     enum Outcome: Sendable {
         case answered(WatchBatch?)
         case timedOut
