@@ -5,10 +5,11 @@ import LMDB
 /// - `meta`: store-wide values (current and compacted revision, consistent index) and the free-form values
 ///   of the layer above.
 /// - `history`: Revision (16 bytes) -> `HistoryRecord`; every change ever made and not compacted away.
-/// - `keyindex` (duplicate-sorted): user key -> `IndexEntry` (revision + tombstone flag), sorted by revision.
+/// - `keyindex` (duplicate-sorted): index key (the user key, or for a long key its prefix and digest; see
+///   `IndexKey`) -> `IndexEntry` (revision + tombstone flag), sorted by revision.
 ///   The key's latest state is its last entry, its state at revision R the greatest entry <= R.
 /// - `leases`: lease id (8 bytes big-endian) -> granted TTL (8 bytes big-endian).
-/// - `leasekeys` (duplicate-sorted): lease id -> user key, for every key attached to the lease.
+/// - `leasekeys` (duplicate-sorted): lease id -> index key, for every key attached to the lease.
 struct KeySpaceDatabases: Sendable {
     let meta: Database
     let history: Database

@@ -44,12 +44,13 @@ extension KeySpaceReader {
     /// The key's state just before the change at `revision`, nil if it did not exist (or that part of its
     /// history is compacted away).
     func previousKeyValue(_ key: [UInt8], before revision: Revision) throws -> KeyValue? {
+        let indexKey = IndexKey.of(key)
         let entry: IndexEntry? = try txn.withCursor(databases.keyIndex) { cursor in
             let positioned: Bool
-            if try cursor.seek(to: key, valueAtLeast: revision.bytes) {
+            if try cursor.seek(to: indexKey, valueAtLeast: revision.bytes) {
                 positioned = try cursor.previousDuplicate()
             } else {
-                positioned = try cursor.seek(to: key) && cursor.lastDuplicate()
+                positioned = try cursor.seek(to: indexKey) && cursor.lastDuplicate()
             }
             guard positioned else { return nil }
             let entry = try cursor.withCurrent { _, value in try IndexEntry(decoding: value) }

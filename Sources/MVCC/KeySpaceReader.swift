@@ -26,9 +26,13 @@ struct KeySpaceReader {
 
     /// The key's last index entry (which may be a tombstone), or nil if the key has no history.
     func latestEntry(_ key: [UInt8]) throws -> IndexEntry? {
-        guard Self.isStorable(key) else { return nil }
-        return try txn.withCursor(databases.keyIndex) { cursor in
-            guard try cursor.seek(to: key), try cursor.lastDuplicate() else { return nil }
+        guard !key.isEmpty else { return nil }
+        return try latestEntry(indexKey: IndexKey.of(key))
+    }
+
+    func latestEntry(indexKey: [UInt8]) throws -> IndexEntry? {
+        try txn.withCursor(databases.keyIndex) { cursor in
+            guard try cursor.seek(to: indexKey), try cursor.lastDuplicate() else { return nil }
             return try cursor.withCurrent { _, value in try IndexEntry(decoding: value) }
         }
     }
@@ -36,7 +40,11 @@ struct KeySpaceReader {
     /// The key's current state, or nil when it does not exist.
     func latestKeyValue(_ key: [UInt8], includeValue: Bool = true) throws -> KeyValue? {
         guard let entry = try latestEntry(key), !entry.isTombstone else { return nil }
-        return try keyValue(at: entry.revision, includeValue: includeValue)
+        let kv = try keyValue(at: entry.revision, includeValue: includeValue)
+        guard key.count <= IndexKey.maxDirectCount || kv.key == key else {
+            throw MVCCError.storage("two keys share an index digest")
+        }
+        return kv
     }
 
     /// The state recorded by the put at `revision`.
@@ -53,11 +61,6 @@ struct KeySpaceReader {
         }
     }
 
-    /// Whether LMDB can hold `key` at all; longer keys can never have been written.
-    static func isStorable(_ key: [UInt8]) -> Bool {
-        !key.isEmpty && key.count <= MVCCStore.maxKeySize
-    }
-
     // MARK: Key ranges
 
     /// Calls `body` with each key of `range` that exists at `revision`, in key order, with the index entry
@@ -69,25 +72,69 @@ struct KeySpaceReader {
     ) throws {
         if range.key.isEmpty && range.isSingleKey { return }
         try txn.withCursor(databases.keyIndex) { cursor in
-            var found: Bool
-            if range.key.isEmpty {
-                found = try cursor.first()
-            } else {
-                // Stored keys are at most maxKeySize bytes, so a longer start key can be cut without
-                // skipping any of them; keys below the real start are skipped by `contains`.
-                found = try cursor.seek(atLeast: Array(range.key.prefix(MVCCStore.maxKeySize)))
+            if range.isSingleKey {
+                guard try cursor.seek(to: IndexKey.of(range.key)),
+                    let entry = try entryOfCurrentKey(cursor, at: revision)
+                else { return }
+                if range.key.count > IndexKey.maxDirectCount {
+                    let stored = try withRecord(at: entry.revision) { [UInt8]($0.key) }
+                    guard stored == range.key else { throw MVCCError.storage("two keys share an index digest") }
+                }
+                _ = try range.key.withUnsafeBytes { try body($0, entry) }
+                return
             }
+            var found = try range.key.isEmpty ? cursor.first() : cursor.seek(atLeast: IndexKey.seekStart(range.key))
             while found {
-                let (past, inRange) = try cursor.withCurrent { key, _ in (range.isPastEnd(key), range.contains(key)) }
+                let (isLong, past, inRange) = try cursor.withCurrent { key, _ in
+                    IndexKey.isLong(key)
+                        ? (true, range.isPastEnd(IndexKey.groupPrefix(key)), false)
+                        : (false, range.isPastEnd(key), range.contains(key))
+                }
                 if past { return }
+                if isLong {
+                    let (proceed, more) = try forEachLiveKeyOfGroup(cursor, in: range, at: revision, body)
+                    if !proceed { return }
+                    found = more
+                    continue
+                }
                 if inRange, let entry = try entryOfCurrentKey(cursor, at: revision) {
                     let proceed = try cursor.withCurrent { key, _ in try body(key, entry) }
                     if !proceed { return }
                 }
-                if range.isSingleKey { return }
                 found = try cursor.nextKey()
             }
         }
+    }
+
+    /// Visits the group of long keys (see `IndexKey`) starting under the cursor: their index order is by
+    /// digest, so the live ones are read, filtered by `range` and sorted by user key first. Leaves the cursor
+    /// past the group; returns whether `body` wants more and whether the cursor is on a key.
+    private func forEachLiveKeyOfGroup(
+        _ cursor: Cursor,
+        in range: KeyRange,
+        at revision: Int64,
+        _ body: (UnsafeRawBufferPointer, IndexEntry) throws -> Bool
+    ) throws -> (proceed: Bool, found: Bool) {
+        let prefix = try cursor.withCurrent { key, _ in [UInt8](IndexKey.groupPrefix(key)) }
+        var members: [(key: [UInt8], entry: IndexEntry)] = []
+        var found = true
+        while found {
+            let inGroup = try cursor.withCurrent { key, _ in
+                IndexKey.isLong(key) && compareBytes(IndexKey.groupPrefix(key), prefix) == 0
+            }
+            if !inGroup { break }
+            if let entry = try entryOfCurrentKey(cursor, at: revision) {
+                let key = try withRecord(at: entry.revision) { [UInt8]($0.key) }
+                if range.contains(key) { members.append((key, entry)) }
+            }
+            found = try cursor.nextKey()
+        }
+        members.sort { compareBytes($0.key, $1.key) < 0 }
+        for member in members {
+            let proceed = try member.key.withUnsafeBytes { try body($0, member.entry) }
+            if !proceed { return (false, found) }
+        }
+        return (true, found)
     }
 
     /// The entry giving the state at `revision` of the key under the cursor, nil if the key did not exist
@@ -148,7 +195,7 @@ struct KeySpaceReader {
 
     /// Keys attached to the lease, in byte order.
     func keys(attachedTo id: Int64) throws -> [[UInt8]] {
-        try txn.withCursor(databases.leaseKeys) { cursor in
+        let indexKeys: [[UInt8]] = try txn.withCursor(databases.leaseKeys) { cursor in
             var out: [[UInt8]] = []
             var found = try cursor.seek(to: id.leaseKey)
             while found {
@@ -157,5 +204,22 @@ struct KeySpaceReader {
             }
             return out
         }
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(indexKeys.count)
+        var hasLong = false
+        for indexKey in indexKeys {
+            guard indexKey.count > IndexKey.maxDirectCount else {
+                keys.append(indexKey)
+                continue
+            }
+            // A long key's index form: the attached key is live, so its last record holds the whole key.
+            guard let entry = try latestEntry(indexKey: indexKey), !entry.isTombstone else {
+                throw MVCCError.storage("a lease names a key that does not exist")
+            }
+            keys.append(try withRecord(at: entry.revision) { [UInt8]($0.key) })
+            hasLong = true
+        }
+        if hasLong { keys.sort { compareBytes($0, $1) < 0 } }
+        return keys
     }
 }

@@ -44,7 +44,8 @@ extension KeySpaceWriter {
         try txn.put(databases.meta, key: MetaKey.compactedRevision, value: .bigEndian(UInt64(bitPattern: revision)))
     }
 
-    private mutating func compactKey(_ key: [UInt8], at revision: Int64) throws {
+    private mutating func compactKey(_ userKey: [UInt8], at revision: Int64) throws {
+        let key = IndexKey.of(userKey)
         let doomed: [IndexEntry] = try txn.withCursor(databases.keyIndex) { cursor in
             // The greatest entry <= revision decides what stays.
             let keep: IndexEntry

@@ -80,11 +80,14 @@ struct KeySpaceWriter {
         guard try txn.put(databases.history, key: at.bytes, value: record, flags: .append) else {
             throw MVCCError.storage("history already has a record at or after \(at)")
         }
-        try txn.put(databases.keyIndex, key: key, value: IndexEntry(revision: at, isTombstone: false).bytes)
+        let indexKey = IndexKey.of(key)
+        try txn.put(databases.keyIndex, key: indexKey, value: IndexEntry(revision: at, isTombstone: false).bytes)
         let oldLease = previous?.lease ?? 0
         if oldLease != lease {
-            if oldLease != 0 { try txn.delete(databases.leaseKeys, key: oldLease.leaseKey, value: key) }
-            if lease != 0 { try txn.put(databases.leaseKeys, key: lease.leaseKey, value: key, flags: .noDuplicateData) }
+            if oldLease != 0 { try txn.delete(databases.leaseKeys, key: oldLease.leaseKey, value: indexKey) }
+            if lease != 0 {
+                try txn.put(databases.leaseKeys, key: lease.leaseKey, value: indexKey, flags: .noDuplicateData)
+            }
         }
         events.append(Event(kind: .put, kv: kv, prevKV: previous))
     }
@@ -107,9 +110,10 @@ struct KeySpaceWriter {
         guard try txn.put(databases.history, key: at.bytes, value: record, flags: .append) else {
             throw MVCCError.storage("history already has a record at or after \(at)")
         }
-        try txn.put(databases.keyIndex, key: previous.key, value: IndexEntry(revision: at, isTombstone: true).bytes)
+        let indexKey = IndexKey.of(previous.key)
+        try txn.put(databases.keyIndex, key: indexKey, value: IndexEntry(revision: at, isTombstone: true).bytes)
         if previous.lease != 0 {
-            try txn.delete(databases.leaseKeys, key: previous.lease.leaseKey, value: previous.key)
+            try txn.delete(databases.leaseKeys, key: previous.lease.leaseKey, value: indexKey)
         }
         events.append(Event(kind: .delete, kv: KeyValue(key: previous.key, modRevision: at.main), prevKV: previous))
     }

@@ -9,10 +9,12 @@ import Synchronization
 /// - A write batch is one LMDB write transaction: all of it, with its consistent index, is durable at once
 ///   or not at all. Writes must be serialized by the caller (LMDB also serializes them).
 /// - Nothing is loaded or rebuilt at start-up: the key index is persisted, so opening costs a few page reads.
-/// - Keys are at most `maxKeySize` bytes (LMDB's key limit), and never empty.
+/// - Keys are never empty and may be of any length up to `maxKeySize`, ordered byte-wise as etcd orders them,
+///   although LMDB limits its keys to 511 bytes (see `IndexKey`).
 public final class MVCCStore: Sendable {
-    /// The longest key accepted (LMDB's limit of 511 bytes, rounded down).
-    public static let maxKeySize = 500
+    /// The longest key accepted: etcd's default request size limit (1.5 MiB), which no key in an accepted
+    /// request can exceed.
+    public static let maxKeySize = 1536 * 1024
 
     public let environment: Environment
     let databases: KeySpaceDatabases

@@ -50,10 +50,7 @@ public enum EtcdError {
             case .keyNotFoundForIgnore: return keyNotFound
             case .valueProvided: return valueProvided
             case .leaseProvided: return leaseProvided
-            case .keyTooLarge(let size):
-                return RPCError(
-                    code: .invalidArgument,
-                    message: "etcdserver: key is too large (\(size) bytes; the limit is \(MVCCStore.maxKeySize))")
+            case .keyTooLarge: return requestTooLarge
             case .storage(let message):
                 return RPCError(code: .internalError, message: "etcdserver: storage failure: \(message)")
             }

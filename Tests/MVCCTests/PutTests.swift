@@ -63,8 +63,9 @@ struct PutTests {
         #expect(throws: MVCCError.emptyKey) {
             try f.write { _ = try $0.put(PutRequest(key: [], value: utf8("1"))) }
         }
-        #expect(throws: MVCCError.keyTooLarge(501)) {
-            try f.write { _ = try $0.put(PutRequest(key: [UInt8](repeating: 1, count: 501), value: utf8("1"))) }
+        let tooLong = MVCCStore.maxKeySize + 1
+        #expect(throws: MVCCError.keyTooLarge(tooLong)) {
+            try f.write { _ = try $0.put(PutRequest(key: [UInt8](repeating: 1, count: tooLong), value: utf8("1"))) }
         }
         let longest = [UInt8](repeating: 1, count: MVCCStore.maxKeySize)
         try f.write { _ = try $0.put(PutRequest(key: longest, value: [UInt8](repeating: 9, count: 100_000))) }
