@@ -31,6 +31,8 @@ let coreTargets: [Target] = [
     .target(name: "Raft"),
     .target(name: "RaftTestKit", dependencies: ["Raft"]),
     .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftTestKit"]),
+    .target(name: "RaftLog", dependencies: ["Raft", "LMDB"]),
+    .testTarget(name: "RaftLogTests", dependencies: ["RaftLog", "Raft", "LMDB"]),
 ]
 
 let serverTargets: [Target] = [
