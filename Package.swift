@@ -37,10 +37,27 @@ let coreTargets: [Target] = [
 
 let serverTargets: [Target] = [
     .target(
+        name: "PeerTransport",
+        dependencies: [
+            "Raft",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]
+    ),
+    .testTarget(
+        name: "PeerTransportTests",
+        dependencies: ["PeerTransport", "Raft"]
+    ),
+    .target(
         name: "Store",
         dependencies: [
             "MVCC",
             "LMDB",
+            "Raft",
+            "RaftLog",
+            "PeerTransport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -60,6 +77,7 @@ let serverTargets: [Target] = [
         dependencies: [
             "Store",
             "MVCC",
+            "Raft",
             "EtcdAPI",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -106,6 +124,14 @@ let serverTargets: [Target] = [
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
         ]
+    ),
+    .testTarget(
+        name: "StoreTests",
+        dependencies: ["Store", "MVCC", "LMDB", "Raft", "RaftLog"]
+    ),
+    .testTarget(
+        name: "ClusterTests",
+        dependencies: ["StoreClient", "EtcdAPI", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
         name: "StoreClientTests",

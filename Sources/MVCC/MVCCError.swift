@@ -22,6 +22,9 @@ public enum MVCCError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyNotFoundForIgnore
     /// The storage engine failed; the text says what was being done.
     case storage(String)
+    /// A state transfer payload (see `MVCCStore.replaceState`) that is truncated, damaged or of an unknown
+    /// format; the store was not changed. The text says what is wrong.
+    case invalidStatePayload(String)
 
     /// etcd's error text for this case.
     public var message: String {
@@ -37,6 +40,7 @@ public enum MVCCError: Error, Equatable, Sendable, CustomStringConvertible {
         case .leaseProvided: return "etcdserver: lease is provided"
         case .keyNotFoundForIgnore: return "etcdserver: key not found"
         case .storage(let text): return "etcdserver: storage failure: \(text)"
+        case .invalidStatePayload: return "mvcc: invalid state transfer payload"
         }
     }
 
@@ -50,6 +54,8 @@ public enum MVCCError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(message) (\(id))"
         case .keyTooLarge(let size):
             return "\(message) (key of \(size) bytes, at most \(MVCCStore.maxKeySize))"
+        case .invalidStatePayload(let why):
+            return "\(message): \(why)"
         default:
             return message
         }

@@ -18,7 +18,8 @@ public final class MVCCStore: Sendable {
 
     public let environment: Environment
     let databases: KeySpaceDatabases
-    private let cachedMeta: Mutex<StoreMeta>
+    /// The meta values of the last committed state; replaced after each commit that changes them.
+    let cachedMeta: Mutex<StoreMeta>
 
     /// Opens (creating if needed) the named databases in `environment`. No scan of the key space happens here.
     public init(environment: Environment) throws {

@@ -15,6 +15,11 @@ public struct MVCCWriteBatch: ~Copyable {
     public private(set) var compactedRevision: Int64
     private var events: [Event] = []
 
+    /// The batch's LMDB transaction, for the layer above to write its own databases (such as the Raft log)
+    /// atomically with the batch. Never use it to touch the key-space databases, whose invariants only the
+    /// batch's methods keep.
+    public var transaction: WriteTransaction { txn }
+
     init(txn: WriteTransaction, databases: KeySpaceDatabases, meta: StoreMeta) {
         self.txn = txn
         self.databases = databases

@@ -63,6 +63,13 @@ public final class WatchHub: Sendable {
         for waiter in toWake { waiter.resume() }
     }
 
+    /// The store's state jumped to `revision` without notified events (a snapshot replaced it): every synced
+    /// watcher reads what it missed from the store, or learns that it was compacted away.
+    public func resynchronize(revision: Int64) {
+        let toWake = state.withLock { hub in hub.resynchronize(revision: revision) }
+        for waiter in toWake { waiter.resume() }
+    }
+
     /// Stops `watcher`; its pending or future `next()` returns nil.
     public func cancel(_ watcher: Watcher) {
         cancel(id: watcher.id)
@@ -140,6 +147,20 @@ struct HubState {
             rangeWatchers[id] = nil
         }
         return watcher
+    }
+
+    mutating func resynchronize(revision: Int64) -> [CheckedContinuation<Void, Never>] {
+        // A synced watcher has been given everything notified so far; it continues after that.
+        let next = latestNotified + 1
+        latestNotified = max(latestNotified, revision)
+        var toWake: [CheckedContinuation<Void, Never>] = []
+        for id in Array(watchers.keys) where watchers[id]!.isSynced {
+            watchers[id]!.isSynced = false
+            watchers[id]!.nextRevision = max(watchers[id]!.nextRevision, next)
+            slowWatcherCount += 1
+            if let waiter = watchers[id]!.takeWaiter() { toWake.append(waiter) }
+        }
+        return toWake
     }
 
     /// Queues the events each synced watcher admits; returns the consumers to wake.

@@ -16,9 +16,19 @@ public struct MemberIdentity: Sendable, Hashable {
 
     /// The ids for a new single-member cluster.
     public static func derive(name: String, peerURLs: [String], clusterToken: String) -> MemberIdentity {
-        let memberID = leadingUInt64(of: peerURLs.sorted().joined() + clusterToken)
-        let clusterID = leadingUInt64(of: String(memberID, radix: 16) + clusterToken)
-        return MemberIdentity(clusterID: clusterID, memberID: memberID, name: name)
+        let memberID = memberID(peerURLs: peerURLs, clusterToken: clusterToken)
+        return MemberIdentity(clusterID: clusterID(memberIDs: [memberID], clusterToken: clusterToken), memberID: memberID, name: name)
+    }
+
+    /// A member's id: the same on every member that knows its peer URLs and the cluster token, so the members
+    /// of a new cluster agree on each other's ids without talking, and a member added later computes its own.
+    public static func memberID(peerURLs: [String], clusterToken: String) -> UInt64 {
+        leadingUInt64(of: peerURLs.sorted().joined() + clusterToken)
+    }
+
+    /// The id of a new cluster made of `memberIDs`.
+    public static func clusterID(memberIDs: [UInt64], clusterToken: String) -> UInt64 {
+        leadingUInt64(of: memberIDs.sorted().map { String($0, radix: 16) }.joined() + clusterToken)
     }
 
     private static func leadingUInt64(of text: String) -> UInt64 {

@@ -21,5 +21,43 @@ public struct StoreConfiguration: Sendable {
     /// Whether LMDB syncs its data file on every commit. Turning it off trades crash safety for speed.
     public var syncOnCommit: Bool = true
 
+    // MARK: Cluster
+
+    /// `--initial-cluster`: every member of a new cluster, this one included. Empty means a cluster of this
+    /// member alone, reachable at `peerURLs`. Read only when the data directory is created.
+    public var initialCluster: [InitialMember] = []
+    /// `--initial-cluster-state`: `new` bootstraps a cluster from `initialCluster`; `existing` joins a running
+    /// cluster that has already added this member (`member add`), learning everything from its leader.
+    public var initialClusterState: InitialClusterState = .new
+    /// `--listen-peer-urls`: where the member accepts connections from its peers.
+    public var listenPeerURLs: [String] = ["http://localhost:2380"]
+    /// `--heartbeat-interval`: how often a leader tells followers it is alive; one Raft tick.
+    public var heartbeatInterval: Duration = .milliseconds(100)
+    /// `--election-timeout`: how long a follower waits without hearing from a leader before it campaigns.
+    public var electionTimeout: Duration = .milliseconds(1000)
+    /// `--snapshot-count`: applied entries between two snapshots of the state, after which the Raft log
+    /// before the snapshot (less `snapshotCatchUpEntries`) is dropped.
+    public var snapshotCount: Int = 100_000
+    /// Entries kept in the log behind a snapshot, so that a follower slightly behind catches up from the log
+    /// rather than from a whole snapshot.
+    public var snapshotCatchUpEntries: Int = 5_000
+
     public init() {}
+}
+
+/// A member named in `--initial-cluster`.
+public struct InitialMember: Sendable, Hashable {
+    public var name: String
+    public var peerURLs: [String]
+
+    public init(name: String, peerURLs: [String]) {
+        self.name = name
+        self.peerURLs = peerURLs
+    }
+}
+
+/// `--initial-cluster-state`.
+public enum InitialClusterState: String, Sendable {
+    case new
+    case existing
 }

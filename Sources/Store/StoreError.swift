@@ -14,4 +14,26 @@ public enum StoreError: Error, Equatable, Sendable {
     case unsupported(String)
     /// The data directory holds data of another member or is unusable.
     case badDataDirectory(String)
+    /// The configuration cannot start a member (flags that contradict each other or the data directory).
+    case invalidConfiguration(String)
+    /// The cluster did not commit the request in time (no quorum, or the leader changed meanwhile).
+    case timeout
+    /// No leader is known: the cluster has lost its quorum or is electing one.
+    case noLeader
+    /// No member has this id.
+    case memberNotFound(UInt64)
+    /// A member with this id already exists (or existed and was removed).
+    case memberExists(UInt64)
+    /// Another member already uses one of these peer URLs.
+    case peerURLExists(String)
+    /// Only a learner can be promoted.
+    case memberNotLearner(UInt64)
+    /// A learner is promoted only once its log has caught up with the leader's.
+    case learnerNotReady(UInt64)
+    /// Removing or demoting this member would leave the cluster without a quorum of started members.
+    case unhealthyCluster
+    /// Leadership can be handed only to a voting member other than the leader.
+    case badLeaderTransferee(UInt64)
+    /// A learner serves no linearizable requests that need a vote (etcd: "rpc not supported for learner").
+    case learnerRequest
 }

@@ -3,42 +3,63 @@ import LMDB
 import Logging
 import MVCC
 import Metrics
+import PeerTransport
+import Raft
+import RaftLog
 import Synchronization
 
-/// One store member: the key space, its watchers and leases, and the single applier that changes them.
+/// One store member: a Raft group member whose state machine is the key space, with its watchers and leases.
 ///
 /// Guarantees:
-/// - Every write is a `WriteRequest` applied in arrival order by one applier thread; a request's completion
-///   runs only after the LMDB transaction holding it has been committed and synced, so an acknowledged write
-///   survives a SIGKILL of the process at any instant.
-/// - Requests arriving while a batch is being synced form the next batch: one fsync per batch.
-/// - Watchers see a revision only after it is durable, in revision order.
+/// - Every write is a `WriteRequest` carried by one Raft log entry and applied by every member in log order,
+///   by one thread (the Raft loop). A write is acknowledged only once a quorum holds its entry durably and
+///   this member has applied it, so an acknowledged write survives a SIGKILL of any minority of members at
+///   any instant.
+/// - Entries are appended and applied in the same LMDB transaction as the applied index (consistent index),
+///   so no entry is applied twice, or skipped, across a crash.
+/// - Requests arriving while a batch is being written form the next batch: one fsync per batch.
+/// - Linearizable reads (`linearizableBarrier()`) wait for a read index confirmed by the leader, then for this
+///   member to apply up to it. Serializable reads are answered from local state.
+/// - Watchers see a revision only after it is durable, in revision order, on every member.
 public final class StoreMember: Sendable {
     public let configuration: StoreConfiguration
-    public let identity: MemberIdentity
     public let mvcc: MVCCStore
     public let watchHub: WatchHub
     public let logger: Logger
 
-    private let environment: Environment
-    private let queue = ProposalQueue()
-    private let applierState: Mutex<StoreApplier>
-    private let leaseClock = Mutex(LeaseClock())
-    private let appliedIndex = Atomic<UInt64>(0)
-    private let now: @Sendable () -> ContinuousClock.Instant
-    private let applierDone = Mutex<Bool>(false)
+    let environment: Environment
+    let mailbox = RaftMailbox()
+    let loop: RaftLoopState
+    let transport: PeerTransport
+    let memberID: UInt64
+    let memberName: String
+    let clusterIDValue: Atomic<UInt64>
+    let leaseClock = Mutex(LeaseClock())
+    let appliedIndex = Atomic<UInt64>(0)
+    let now: @Sendable () -> ContinuousClock.Instant
+    let loopDone = Mutex<Bool>(false)
+    let published: Mutex<PublishedRaftState>
+    let nextSequence = Atomic<UInt64>(1)
+    let peerListenerStarted = Mutex<Bool>(false)
+    /// On the leader, each member's matched log index, as of the last Ready.
+    let progressSnapshot = Mutex<[UInt64: UInt64]>([:])
+    let leaseRequests = Mutex<LeaseRequestTable>(LeaseRequestTable())
     /// Bytes of the data file holding live data, refreshed by the applier at most every `usageRefresh`.
-    private let bytesInUse = Atomic<Int64>(0)
-    private let lastUsageRefresh = Mutex<ContinuousClock.Instant?>(nil)
-    private static let usageRefresh: Duration = .milliseconds(500)
-    private let batchSizes = Recorder(label: "keel_store_apply_batch_size")
-    private let applyDuration = Timer(label: "keel_store_apply_batch_duration")
-    private let proposalsFailed = Counter(label: "keel_store_proposals_failed_total")
+    let bytesInUse = Atomic<Int64>(0)
+    let lastUsageRefresh = Mutex<ContinuousClock.Instant?>(nil)
+    static let usageRefresh: Duration = .milliseconds(500)
+    let batchSizes = Recorder(label: "keel_store_apply_batch_size")
+    let applyDuration = Timer(label: "keel_store_apply_batch_duration")
+    let proposalsFailed = Counter(label: "keel_store_proposals_failed_total")
+    let leaderChanges = Counter(label: "keel_store_leader_changes_seen_total")
+    let isLeaderGauge = Gauge(label: "keel_store_is_leader")
 
-    /// The largest number of requests applied in one LMDB transaction.
-    static let maximumBatch = 4096
+    /// How long a write or read waits for the cluster before failing with `StoreError.timeout`
+    /// (etcd: five seconds plus two election timeouts).
+    public var requestTimeout: Duration { .seconds(5) + configuration.electionTimeout * 2 }
 
-    /// Opens (or creates) the member's data directory and starts its applier.
+    /// Opens (or creates) the member's data directory, restores or bootstraps its Raft state, and starts its
+    /// Raft loop. Peers are connected by `startPeerTransport()`.
     public init(
         configuration: StoreConfiguration,
         logger: Logger = Logger(label: "keel.store"),
@@ -59,27 +80,56 @@ public final class StoreMember: Sendable {
         let mvcc = try MVCCStore(environment: environment)
         self.mvcc = mvcc
         self.watchHub = WatchHub(store: mvcc)
+        let raftLog = try RaftLogStore(environment: environment)
 
-        if let stored = try mvcc.getMeta(Self.identityMetaKey), let identity = Self.decodeIdentity(stored) {
-            self.identity = identity
-        } else {
-            let identity = MemberIdentity.derive(
-                name: configuration.name, peerURLs: configuration.peerURLs,
-                clusterToken: configuration.initialClusterToken)
-            _ = try mvcc.write(consistentIndex: mvcc.consistentIndex) { batch in
-                try batch.setMeta(Self.identityMetaKey, Self.encodeIdentity(identity))
-            }
-            self.identity = identity
-        }
+        let identity = try Self.restoreOrBootstrap(
+            configuration: configuration, mvcc: mvcc, raftLog: raftLog)
+        memberID = identity.memberID
+        memberName = identity.name
+        clusterIDValue = Atomic(identity.clusterID)
+
         var logger = logger
         logger[metadataKey: "member"] = "\(String(identity.memberID, radix: 16))"
-        logger[metadataKey: "term"] = "1"
         self.logger = logger
 
-        self.applierState = Mutex(
-            StoreApplier(alarms: StoreApplier.decodeAlarms(try mvcc.getMeta(StoreApplier.alarmsMetaKey))))
+        let storage = MemberRaftStorage(log: raftLog, mvcc: mvcc)
+        var raftConfiguration = RaftConfiguration(id: identity.memberID, seed: UInt64.random(in: 1...UInt64.max))
+        let tickNanoseconds = max(Self.nanoseconds(configuration.heartbeatInterval), 1_000_000)
+        raftConfiguration.heartbeatTick = 1
+        raftConfiguration.electionTick = max(Int(Self.nanoseconds(configuration.electionTimeout) / tickNanoseconds), 2)
+        raftConfiguration.applied = min(raftLog.appliedIndex, (try? raftLog.lastIndex()) ?? 0)
+        let node = RaftNode(configuration: raftConfiguration, storage: storage)
+        let members = ClusterMember.decodeList(try mvcc.getMeta(Self.membersMetaKey))
+        self.loop = RaftLoopState(
+            node: node, storage: storage,
+            applier: StoreApplier(alarms: StoreApplier.decodeAlarms(try mvcc.getMeta(StoreApplier.alarmsMetaKey))),
+            tick: .nanoseconds(tickNanoseconds))
+        self.published = Mutex(
+            PublishedRaftState(
+                term: node.hardState.term, commit: node.hardState.commit, lastIndex: node.status.lastIndex,
+                confState: node.confState, members: members, alarms: loop.applier.alarms))
         appliedIndex.store(mvcc.consistentIndex, ordering: .relaxed)
         bytesInUse.store(mvcc.dbSizeInUseBytes, ordering: .relaxed)
+
+        let listen = try configuration.listenPeerURLs.first.map { try PeerURL(parsing: $0) }
+        let mailbox = self.mailbox
+        let requests = Mutex(WeakMember())
+        transport = PeerTransport(
+            memberID: identity.memberID, clusterID: identity.clusterID,
+            listenHost: listen?.host ?? "127.0.0.1", listenPort: listen?.port ?? 2380,
+            logger: logger,
+            deliver: { envelopes in
+                var raft: [PeerEnvelope] = []
+                for envelope in envelopes {
+                    if case .raft = envelope { raft.append(envelope) } else {
+                        requests.withLock { $0.member }?.handleApplicationFrame(envelope)
+                    }
+                }
+                if !raft.isEmpty { mailbox.post(.envelopes(raft)) }
+            },
+            report: { report in mailbox.post(.report(report)) })
+        requests.withLock { $0.member = self }
+        transport.setPeers(Self.peerAddresses(members, excluding: identity.memberID))
 
         // Leases restart their countdown at full TTL: the time a member was down never counts against them.
         let start = now()
@@ -88,110 +138,136 @@ public final class StoreMember: Sendable {
             for lease in leases { clock.track(id: lease.id, ttl: lease.ttl, now: start) }
         }
 
-        let thread = Thread { [self] in self.runApplier() }
-        thread.name = "keel-applier"
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = "keel-raft"
         thread.start()
         logger.info(
             "member started",
             metadata: [
                 "revision": "\(mvcc.currentRevision)", "leases": "\(leases.count)",
-                "data-dir": "\(configuration.dataDirectory)",
+                "data-dir": "\(configuration.dataDirectory)", "name": "\(identity.name)",
+                "cluster": "\(String(identity.clusterID, radix: 16))",
+                "voters": "\(node.confState.voters.map { String($0, radix: 16) })",
+                "applied": "\(raftConfiguration.applied)",
             ])
     }
 
-    /// Stops accepting writes, applies what is queued, and waits for the applier to finish.
-    public func close() {
-        queue.stop()
-        while !applierDone.withLock({ $0 }) { usleep(1000) }
+    /// Binds the peer listener and connects to the other members. A member alone in its cluster binds it
+    /// only when a member is added, so single-member stores never need a free peer port.
+    public func startPeerTransport() async throws {
+        let needed = published.withLock { $0.confState.members.contains { $0 != memberID } }
+            || configuration.initialClusterState == .existing
+        if needed { try await ensurePeerListener() }
+    }
+
+    func ensurePeerListener() async throws {
+        let first = peerListenerStarted.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        do {
+            try await transport.start()
+            logger.info("serving peers", metadata: ["url": "\(configuration.listenPeerURLs.first ?? "")"])
+        } catch {
+            peerListenerStarted.withLock { $0 = false }
+            throw error
+        }
+    }
+
+    /// Stops the Raft loop and the peer transport. Writes still waiting fail with `StoreError.stopped`.
+    public func shutdown() async {
+        mailbox.stop()
+        while !loopDone.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+        await transport.shutdown()
+    }
+
+    // MARK: Identity and state
+
+    /// The ids this member presents in response headers.
+    public var identity: MemberIdentity {
+        MemberIdentity(clusterID: clusterIDValue.load(ordering: .relaxed), memberID: memberID, name: memberName)
+    }
+
+    /// The Raft term as last handed out by the Raft loop.
+    public var raftTerm: UInt64 { published.withLock { $0.term } }
+
+    /// The member's view of the cluster, for `Status` and `MemberList`.
+    public var raftStatus: PublishedRaftState { published.withLock { $0 } }
+
+    /// Whether this member is the leader right now (as far as it knows).
+    public var isLeader: Bool { published.withLock { $0.leader == memberID } }
+
+    /// The index of the last applied entry.
+    public var appliedEntryIndex: UInt64 { appliedIndex.load(ordering: .relaxed) }
+
+    /// Bytes of the data file holding live data, as last measured.
+    public var backendBytesInUse: Int64 { bytesInUse.load(ordering: .relaxed) }
+
+    /// Active alarms, as replicated through the log.
+    public var alarms: [Alarm] {
+        published.withLock { Array($0.alarms) }.sorted {
+            ($0.memberID, $0.kind.rawValue) < ($1.memberID, $1.kind.rawValue)
+        }
     }
 
     // MARK: Writes
 
-    /// Submits a write and waits until it is applied and durable. A write that would take the data past
-    /// `quotaBackendBytes` raises the NOSPACE alarm and is refused, as etcd does.
+    /// Submits a write and waits until it is committed, applied here and durable. A write that would take the
+    /// data past `quotaBackendBytes` raises the NOSPACE alarm and is refused, as etcd does.
     public func propose(_ request: WriteRequest) async throws -> WriteResult {
         if let cost = request.spaceCost, bytesInUse.load(ordering: .relaxed) + cost > configuration.quotaBackendBytes {
             if !alarms.contains(where: { $0.kind == .noSpace }) {
                 logger.warning(
                     "backend quota exceeded; raising the NOSPACE alarm",
-                    metadata: ["in-use": "\(bytesInUse.load(ordering: .relaxed))", "quota": "\(configuration.quotaBackendBytes)"])
-                _ = try? await enqueue(.alarm(AlarmChange(
-                    action: .activate, alarm: Alarm(memberID: identity.memberID, kind: .noSpace))))
+                    metadata: [
+                        "in-use": "\(bytesInUse.load(ordering: .relaxed))", "quota": "\(configuration.quotaBackendBytes)",
+                    ])
+                _ = try? await submit(.alarm(AlarmChange(action: .activate, alarm: Alarm(memberID: memberID, kind: .noSpace))))
             }
             throw StoreError.noSpace
         }
-        return try await enqueue(request)
+        return try await submit(request)
     }
 
-    private func enqueue(_ request: WriteRequest) async throws -> WriteResult {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WriteResult, any Error>) in
-            let accepted = queue.enqueue(request) { result in continuation.resume(with: result) }
-            if !accepted { continuation.resume(throwing: StoreError.stopped) }
+    func submit(_ request: WriteRequest) async throws -> WriteResult {
+        let sequence = nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue
+        let data = ProposalEnvelope(proposer: memberID, sequence: sequence, request: request.encoded).encoded
+        let deadline = now() + requestTimeout
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WriteResult, any Error>) in
+            let proposal = PendingProposal(
+                sequence: sequence, data: data, deadline: deadline,
+                completion: { result in continuation.resume(with: result) })
+            if !mailbox.post(.proposal(proposal)) { continuation.resume(throwing: StoreError.stopped) }
         }
     }
 
-    private func runApplier() {
-        while let batch = queue.takeBatch(limit: Self.maximumBatch) {
-            apply(batch)
+    // MARK: Reads
+
+    /// Returns once this member has applied everything committed before the call: a read that follows sees
+    /// every write acknowledged before the call began, on any member (etcd's linearizable read).
+    public func linearizableBarrier() async throws {
+        let deadline = now() + requestTimeout
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let waiter = ReadWaiter(deadline: deadline, completion: { continuation.resume(with: $0) })
+            if !mailbox.post(.read(waiter)) { continuation.resume(throwing: StoreError.stopped) }
         }
-        applierDone.withLock { $0 = true }
     }
 
-    private func apply(_ proposals: [ProposalQueue.Proposal]) {
-        let started = ContinuousClock.now
-        var outcomes: [Result<WriteResult, any Error>] = []
-        outcomes.reserveCapacity(proposals.count)
-        let firstIndex = appliedIndex.load(ordering: .relaxed) + 1
-        let lastIndex = firstIndex + UInt64(proposals.count) - 1
-        let events: [Event]
-        do {
-            events = try applierState.withLock { applier in
-                let saved = applier
-                do {
-                    return try mvcc.write(consistentIndex: lastIndex) { batch in
-                        for proposal in proposals {
-                            do {
-                                let outcome = try applier.apply(proposal.request, to: &batch)
-                                outcomes.append(.success(WriteResult(outcome: outcome, revision: batch.currentRevision)))
-                            } catch {
-                                outcomes.append(.failure(error))
-                            }
-                        }
-                    }.events
-                } catch {
-                    applier = saved
-                    throw error
-                }
-            }
-        } catch {
-            logger.error("applying a batch failed", metadata: ["error": "\(error)", "requests": "\(proposals.count)"])
-            proposalsFailed.increment(by: proposals.count)
-            for proposal in proposals { proposal.completion(.failure(error)) }
-            return
-        }
-        appliedIndex.store(lastIndex, ordering: .relaxed)
-        refreshUsage()
-        watchHub.notify(events: events, revision: mvcc.currentRevision)
+    // MARK: Leadership
 
-        let instant = now()
-        leaseClock.withLock { clock in
-            for (proposal, outcome) in zip(proposals, outcomes) {
-                guard case .success(let result) = outcome else { continue }
-                switch result.outcome {
-                case .leaseGranted(let id, let ttl): clock.track(id: id, ttl: ttl, now: instant)
-                case .leaseRevoked:
-                    if case .leaseRevoke(let id) = proposal.request { clock.forget(id: id) }
-                default: break
-                }
+    /// Hands leadership to `target` (etcd's MoveLeader) and waits until it leads.
+    public func transferLeadership(to target: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            if !mailbox.post(.transferLeadership(to: target, completion: { continuation.resume(with: $0) })) {
+                continuation.resume(throwing: StoreError.stopped)
             }
         }
-        batchSizes.record(proposals.count)
-        let elapsed = started.duration(to: .now).components
-        applyDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
-        for (proposal, outcome) in zip(proposals, outcomes) { proposal.completion(outcome) }
     }
 
-    private func refreshUsage(force: Bool = false) {
+    // MARK: Usage
+
+    func refreshUsage(force: Bool = false) {
         let instant = ContinuousClock.now
         let due = lastUsageRefresh.withLock { last in
             if !force, let last, last.duration(to: instant) < Self.usageRefresh { return false }
@@ -199,104 +275,6 @@ public final class StoreMember: Sendable {
             return true
         }
         if due { bytesInUse.store(mvcc.dbSizeInUseBytes, ordering: .relaxed) }
-    }
-
-    /// Bytes of the data file holding live data, as last measured.
-    public var backendBytesInUse: Int64 { bytesInUse.load(ordering: .relaxed) }
-
-    // MARK: Reads and state
-
-    /// The index of the last applied entry.
-    public var appliedEntryIndex: UInt64 { appliedIndex.load(ordering: .relaxed) }
-
-    /// Active alarms.
-    public var alarms: [Alarm] {
-        applierState.withLock { Array($0.alarms) }.sorted { ($0.memberID, $0.kind.rawValue) < ($1.memberID, $1.kind.rawValue) }
-    }
-
-    /// The largest TTL etcd accepts for a lease.
-    public static let maximumLeaseTTL: Int64 = 9_000_000_000
-
-    /// Grants a lease; a zero id asks the member to choose one.
-    public func grantLease(id requested: Int64, ttl requestedTTL: Int64) async throws -> (id: Int64, ttl: Int64) {
-        if requestedTTL > Self.maximumLeaseTTL { throw StoreError.leaseTTLTooLarge(requestedTTL) }
-        let ttl = max(requestedTTL, configuration.minimumLeaseTTL)
-        var id = requested
-        if id == 0 {
-            repeat {
-                id = Int64.random(in: 1...Int64.max)
-            } while try mvcc.lease(id) != nil
-        }
-        let result = try await propose(.leaseGrant(id: id, ttl: ttl))
-        guard case .leaseGranted(let grantedID, let grantedTTL) = result.outcome else {
-            preconditionFailure("a lease grant produced \(result.outcome)")
-        }
-        return (grantedID, grantedTTL)
-    }
-
-    /// Restarts a lease's countdown. Returns its TTL, or nil when no such lease exists.
-    public func renewLease(id: Int64) -> Int64? {
-        leaseClock.withLock { $0.renew(id: id, now: now()) }
-    }
-
-    /// A lease's remaining and granted TTL and, if asked, its keys; nil when no such lease exists.
-    public func leaseTimeToLive(id: Int64, includeKeys: Bool) throws -> (
-        remaining: Int64, granted: Int64, keys: [[UInt8]]
-    )? {
-        guard let record = try mvcc.lease(id) else { return nil }
-        let remaining = leaseClock.withLock { $0.remaining(id: id, now: now()) } ?? record.ttl
-        let keys = includeKeys ? try mvcc.keys(attachedTo: id) : []
-        return (remaining, record.ttl, keys)
-    }
-
-    /// Revokes every lease whose time is up. Runs until the task is cancelled.
-    public func runLeaseExpiry(interval: Duration = .milliseconds(250)) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            let expired = leaseClock.withLock { $0.expired(now: now()) }
-            for id in expired {
-                do {
-                    _ = try await propose(.leaseRevoke(id: id))
-                    logger.debug("lease expired", metadata: ["lease": "\(String(id, radix: 16))"])
-                } catch MVCCError.leaseNotFound {
-                    leaseClock.withLock { $0.forget(id: id) }
-                } catch {
-                    logger.warning("revoking an expired lease failed", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-    }
-
-    /// Compacts history on etcd's `--auto-compaction-mode` schedule. Runs until the task is cancelled.
-    public func runAutoCompaction(_ policy: AutoCompactionPolicy) async {
-        var samples: [(at: ContinuousClock.Instant, revision: Int64)] = []
-        while !Task.isCancelled {
-            let interval: Duration
-            switch policy {
-            case .revision: interval = .seconds(300)
-            case .periodic(let retention): interval = max(retention / 10, .seconds(1))
-            }
-            try? await Task.sleep(for: interval)
-            if Task.isCancelled { return }
-            let target: Int64
-            switch policy {
-            case .revision(let keep):
-                target = mvcc.currentRevision - keep
-            case .periodic(let retention):
-                let instant = now()
-                samples.append((instant, mvcc.currentRevision))
-                guard let due = samples.last(where: { $0.at.duration(to: instant) >= retention }) else { continue }
-                samples.removeAll { $0.at < due.at }
-                target = due.revision
-            }
-            guard target > mvcc.compactedRevision, target > 1 else { continue }
-            do {
-                _ = try await propose(.compact(revision: target))
-                logger.info("auto-compacted", metadata: ["revision": "\(target)"])
-            } catch {
-                logger.warning("auto-compaction failed", metadata: ["error": "\(error)", "revision": "\(target)"])
-            }
-        }
     }
 
     // MARK: Sizes
@@ -307,25 +285,38 @@ public final class StoreMember: Sendable {
         Int(max(quota, 64 * 1024 * 1024)) * 2 + 256 * 1024 * 1024
     }
 
-    // MARK: Identity persistence
-
-    static let identityMetaKey = "identity"
-
-    static func encodeIdentity(_ identity: MemberIdentity) -> [UInt8] {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: identity.clusterID.bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: identity.memberID.bigEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: Array(identity.name.utf8))
-        return bytes
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
 
-    static func decodeIdentity(_ bytes: [UInt8]) -> MemberIdentity? {
-        guard bytes.count >= 16 else { return nil }
-        var cluster: UInt64 = 0
-        var member: UInt64 = 0
-        for byte in bytes[0..<8] { cluster = cluster << 8 | UInt64(byte) }
-        for byte in bytes[8..<16] { member = member << 8 | UInt64(byte) }
-        return MemberIdentity(clusterID: cluster, memberID: member, name: String(decoding: bytes[16...], as: UTF8.self))
+/// Lets the transport reach its member without keeping it alive.
+struct WeakMember: @unchecked Sendable {  // reason: only read and written under the Mutex that holds it.
+    weak var member: StoreMember?
+}
+
+/// The member's view of its Raft group, as of the last Ready the loop handled.
+public struct PublishedRaftState: Sendable {
+    public var leader: UInt64?
+    public var term: UInt64
+    public var commit: UInt64
+    public var lastIndex: UInt64
+    public var confState: ConfState
+    public var members: [ClusterMember]
+    public var alarms: Set<Alarm>
+
+    public init(
+        leader: UInt64? = nil, term: UInt64, commit: UInt64, lastIndex: UInt64, confState: ConfState,
+        members: [ClusterMember], alarms: Set<Alarm>
+    ) {
+        self.leader = leader
+        self.term = term
+        self.commit = commit
+        self.lastIndex = lastIndex
+        self.confState = confState
+        self.members = members
+        self.alarms = alarms
     }
 }
 

@@ -33,6 +33,18 @@ public enum EtcdError {
     public static let authNotEnabled = RPCError(
         code: .failedPrecondition, message: "etcdserver: authentication is not enabled")
     public static let stopped = RPCError(code: .unavailable, message: "etcdserver: server stopped")
+    public static let timeout = RPCError(code: .unavailable, message: "etcdserver: request timed out")
+    public static let noLeader = RPCError(code: .unavailable, message: "etcdserver: no leader")
+    public static let memberExists = RPCError(code: .failedPrecondition, message: "etcdserver: member ID already exist")
+    public static let peerURLExists = RPCError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
+    public static let memberNotLearner = RPCError(
+        code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
+    public static let learnerNotReady = RPCError(
+        code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
+    public static let unhealthyCluster = RPCError(
+        code: .unavailable, message: "etcdserver: unhealthy cluster")
+    public static let learnerRequest = RPCError(
+        code: .unavailable, message: "etcdserver: rpc not supported for learner")
 
     /// Translates an error from the layers below into the status a client gets.
     public static func from(_ error: any Error) -> RPCError {
@@ -53,6 +65,8 @@ public enum EtcdError {
             case .keyTooLarge: return requestTooLarge
             case .storage(let message):
                 return RPCError(code: .internalError, message: "etcdserver: storage failure: \(message)")
+            case .invalidStatePayload:
+                return RPCError(code: .dataLoss, message: error.description)
             }
         case let error as StoreError:
             switch error {
@@ -62,6 +76,17 @@ public enum EtcdError {
             case .stopped: return stopped
             case .unsupported(let what): return RPCError(code: .unimplemented, message: "etcdserver: \(what)")
             case .badDataDirectory(let why): return RPCError(code: .internalError, message: "etcdserver: \(why)")
+            case .invalidConfiguration(let why): return RPCError(code: .failedPrecondition, message: "etcdserver: \(why)")
+            case .timeout: return timeout
+            case .noLeader: return noLeader
+            case .memberNotFound: return memberNotFound
+            case .memberExists: return memberExists
+            case .peerURLExists: return peerURLExists
+            case .memberNotLearner: return memberNotLearner
+            case .learnerNotReady: return learnerNotReady
+            case .unhealthyCluster: return unhealthyCluster
+            case .badLeaderTransferee: return badLeaderTransferee
+            case .learnerRequest: return learnerRequest
             }
         default:
             return RPCError(code: .internalError, message: "etcdserver: \(error)")

@@ -12,7 +12,9 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
     func range(request: Etcdserverpb_RangeRequest, context: ServerContext) async throws -> Etcdserverpb_RangeResponse {
         do {
             try validation.check(request)
-            let (response, revision) = try member.mvcc.rangeWithRevision(try RangeRequest(request))
+            let range = try RangeRequest(request)
+            if !request.serializable { try await member.linearizableBarrier() }
+            let (response, revision) = try member.mvcc.rangeWithRevision(range)
             return response.message(header: headers.header(revision: revision))
         } catch {
             throw EtcdError.from(error)

@@ -46,7 +46,11 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
             var reply = Etcdserverpb_LeaseKeepAliveResponse()
             reply.id = keepAlive.id
             // An unknown lease is answered with TTL 0 rather than an error, as etcd does.
-            reply.ttl = member.renewLease(id: keepAlive.id) ?? 0
+            do {
+                reply.ttl = try await member.renewLease(id: keepAlive.id) ?? 0
+            } catch {
+                throw EtcdError.from(error)
+            }
             reply.header = headers.header(revision: member.mvcc.currentRevision)
             try await response.write(reply)
         }
@@ -59,7 +63,7 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
             var response = Etcdserverpb_LeaseTimeToLiveResponse()
             response.id = request.id
             response.header = headers.header(revision: member.mvcc.currentRevision)
-            if let status = try member.leaseTimeToLive(id: request.id, includeKeys: request.keys) {
+            if let status = try await member.leaseTimeToLive(id: request.id, includeKeys: request.keys) {
                 response.ttl = status.remaining
                 response.grantedTtl = status.granted
                 response.keys = status.keys.map { Data($0) }

@@ -59,11 +59,12 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         response.version = Self.apiVersion
         response.dbSize = member.mvcc.dbSizeBytes
         response.dbSizeInUse = member.mvcc.dbSizeInUseBytes
-        response.leader = member.identity.memberID
-        response.raftIndex = member.appliedEntryIndex
+        let raft = member.raftStatus
+        response.leader = raft.leader ?? 0
+        response.raftIndex = raft.commit
         response.raftAppliedIndex = member.appliedEntryIndex
-        response.raftTerm = response.header.raftTerm
-        response.isLearner = false
+        response.raftTerm = raft.term
+        response.isLearner = raft.confState.isLearner(member.identity.memberID)
         response.errors = member.alarms.map { "alarm:\($0.kind == .noSpace ? "NOSPACE" : "CORRUPT")" }
         return response
     }
@@ -150,7 +151,12 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     func moveLeader(
         request: Etcdserverpb_MoveLeaderRequest, context: ServerContext
     ) async throws -> Etcdserverpb_MoveLeaderResponse {
-        guard request.targetID == member.identity.memberID else { throw EtcdError.badLeaderTransferee }
+        // etcd accepts MoveLeader only on the leader; etcdctl sends it there.
+        guard member.isLeader else {
+            throw RPCError(code: .failedPrecondition, message: "etcdserver: not leader")
+        }
+        guard member.raftStatus.confState.isVoter(request.targetID) else { throw EtcdError.badLeaderTransferee }
+        do { try await member.transferLeadership(to: request.targetID) } catch { throw EtcdError.from(error) }
         var response = Etcdserverpb_MoveLeaderResponse()
         response.header = headers.header(revision: member.mvcc.currentRevision)
         return response

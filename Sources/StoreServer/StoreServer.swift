@@ -38,7 +38,7 @@ public final class StoreServer: Sendable {
 
     /// Serves until cancelled.
     public func run() async throws {
-        let headers = ResponseHeaders(identity: member.identity, term: { 1 })
+        let headers = ResponseHeaders(member: member)
         let validation = RequestValidation(
             maxRequestBytes: configuration.store.maxRequestBytes, maxTxnOps: configuration.store.maxTxnOps)
         let services: [any RegistrableRPCService] = [
@@ -73,10 +73,26 @@ public final class StoreServer: Sendable {
             metricsChannels.append(try await metrics.bind(host: address.host, port: address.port))
             logger.info("serving metrics and health", metadata: ["url": "\(address)"])
         }
+        do {
+            try await member.startPeerTransport()
+        } catch {
+            for channel in metricsChannels { channel.close(promise: nil) }
+            await member.shutdown()
+            throw error
+        }
         defer {
             for channel in metricsChannels { channel.close(promise: nil) }
-            member.close()
         }
+        do {
+            try await serve(servers: servers)
+        } catch {
+            await member.shutdown()
+            throw error
+        }
+        await member.shutdown()
+    }
+
+    private func serve(servers: [GRPCServer<HTTP2ServerTransport.Posix>]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (server, address) in zip(servers, configuration.listenClientAddresses) {
                 group.addTask { try await server.serve() }

@@ -1,0 +1,40 @@
+import Raft
+
+/// What the Raft loop owns: the `RaftNode`, its storage, the applier, and every request waiting on the
+/// log. Only the loop thread touches it, so it needs no lock.
+final class RaftLoopState: @unchecked Sendable {  // reason: confined to the Raft loop thread.
+    var node: RaftNode<MemberRaftStorage>
+    let storage: MemberRaftStorage
+    var applier: StoreApplier
+    let tick: Duration
+
+    /// This member's proposals in the log or on their way there, by sequence number.
+    var proposals: [UInt64: PendingProposal] = [:]
+    /// Proposals that found no leader yet; proposed again when one is known, until their deadline.
+    var waitingForLeader: [PendingProposal] = []
+    /// Reads not yet covered by a read-index request.
+    var readsToRequest: [ReadWaiter] = []
+    /// The read-index request in flight: its context, the reads it covers, and when it was sent.
+    var readInFlight: (context: [UInt8], waiters: [ReadWaiter], sent: ContinuousClock.Instant)?
+    /// Reads that have their read index and wait for this member to apply up to it.
+    var readsWaitingForApply: [(index: LogIndex, waiters: [ReadWaiter])] = []
+    var nextReadContext: UInt64 = 1
+    /// The membership change this member proposed and waits for (at most one at a time).
+    var configChange: (change: ConfigChange, pending: PendingConfigChange)?
+    /// A leadership transfer being waited for.
+    var transfer: (target: NodeID, deadline: ContinuousClock.Instant, completion: @Sendable (Result<Void, any Error>) -> Void)?
+    /// The last leader seen, to count leader changes.
+    var lastLeader: NodeID?
+    /// The index of the last snapshot taken here (the log is compacted behind it).
+    var snapshotIndex: LogIndex
+    /// When this member last asked to publish its attributes (name, client URLs) to the cluster.
+    var lastPublishAttempt: ContinuousClock.Instant?
+
+    init(node: RaftNode<MemberRaftStorage>, storage: MemberRaftStorage, applier: StoreApplier, tick: Duration) {
+        self.node = node
+        self.storage = storage
+        self.applier = applier
+        self.tick = tick
+        self.snapshotIndex = (try? storage.log.firstIndex()).map { $0 - 1 } ?? 0
+    }
+}

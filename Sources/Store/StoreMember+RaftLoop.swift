@@ -1,0 +1,542 @@
+import Foundation
+import LMDB
+import Logging
+import MVCC
+import PeerTransport
+import Raft
+import RaftLog
+
+/// The Raft loop: one thread that owns the `RaftNode`, feeds it what arrives (proposals, reads, peer
+/// messages, ticks) and carries out each `Ready`: send, persist and apply in one LMDB transaction, acknowledge,
+/// answer the waiting requests.
+extension StoreMember {
+    func runLoop() {
+        let state = loop
+        if state.node.confState.voters == [memberID] {
+            // Alone in the cluster: lead at once rather than after an election timeout.
+            state.node.campaign()
+        }
+        var nextTick = ContinuousClock.now + state.tick
+        var fresh: [PendingProposal] = []
+        while true {
+            let wait = ContinuousClock.now.duration(to: nextTick)
+            let seconds = Double(Self.nanoseconds(wait)) / 1e9
+            let (inputs, stopped) = mailbox.take(waitingUntil: Date(timeIntervalSinceNow: max(0, seconds)))
+            if stopped {
+                failEverything(with: StoreError.stopped, alsoFailing: inputs)
+                break
+            }
+            for input in inputs { handle(input, fresh: &fresh) }
+            let instant = ContinuousClock.now
+            if instant >= nextTick {
+                state.node.tick()
+                // After a pause (a stopped process, a long write) tick once, not once per missed interval.
+                nextTick = max(nextTick + state.tick, instant + state.tick / 2)
+                expireRequests(now: instant)
+                publishAttributesIfNeeded(now: instant)
+            }
+            proposeBatch(&fresh)
+            issueReadIndex(now: instant)
+            while state.node.hasReady {
+                handleReady()
+            }
+        }
+        loopDone.withLock { $0 = true }
+    }
+
+    // MARK: Inputs
+
+    private func handle(_ input: RaftMailbox.Input, fresh: inout [PendingProposal]) {
+        let state = loop
+        switch input {
+        case .proposal(let proposal):
+            fresh.append(proposal)
+        case .read(let waiter):
+            state.readsToRequest.append(waiter)
+        case .envelopes(let envelopes):
+            for envelope in envelopes {
+                guard case .raft(let message) = envelope else { continue }
+                state.node.step(message)
+            }
+        case .configChange(let change, let pending):
+            if state.configChange != nil {
+                pending.completion(.failure(StoreError.unsupported("another membership change is in progress")))
+                return
+            }
+            do {
+                try state.node.proposeConfigChange(change)
+                state.configChange = (change, pending)
+            } catch {
+                pending.completion(.failure(Self.storeError(error)))
+            }
+        case .transferLeadership(let target, let completion):
+            let status = state.node.status
+            guard status.confState.isVoter(target) else {
+                completion(.failure(StoreError.badLeaderTransferee(target)))
+                return
+            }
+            if status.softState.leader == target {
+                completion(.success(()))
+                return
+            }
+            do {
+                try state.node.transferLeadership(to: target)
+                state.transfer?.completion(.failure(StoreError.timeout))
+                state.transfer = (target, now() + configuration.electionTimeout * 2, completion)
+            } catch {
+                completion(.failure(Self.storeError(error)))
+            }
+        case .report(let report):
+            switch report {
+            case .unreachable(let peer): state.node.reportUnreachable(peer)
+            case .snapshot(let peer, let succeeded): state.node.reportSnapshot(to: peer, succeeded: succeeded)
+            }
+        case .campaign:
+            state.node.campaign()
+        }
+    }
+
+    /// Proposes everything that arrived in one call, so that the leader appends and replicates it together.
+    private func proposeBatch(_ fresh: inout [PendingProposal]) {
+        let state = loop
+        if !state.waitingForLeader.isEmpty && state.node.softState.leader != nil {
+            fresh = state.waitingForLeader + fresh
+            state.waitingForLeader = []
+        }
+        guard !fresh.isEmpty else { return }
+        do {
+            try state.node.propose(contentsOf: fresh.map(\.data))
+            for proposal in fresh { state.proposals[proposal.sequence] = proposal }
+        } catch RaftError.noLeader, RaftError.leadershipTransferInProgress {
+            state.waitingForLeader += fresh
+        } catch {
+            for proposal in fresh { proposal.completion(.failure(Self.storeError(error))) }
+        }
+        fresh = []
+    }
+
+    /// Asks for one read index covering every read that arrived since the last request (etcd batches its
+    /// linearizable reads the same way).
+    private func issueReadIndex(now instant: ContinuousClock.Instant) {
+        let state = loop
+        if let inFlight = state.readInFlight, inFlight.sent.duration(to: instant) > configuration.electionTimeout {
+            // Lost (a dropped message, a leader change): ask again with a new context.
+            state.readsToRequest = inFlight.waiters + state.readsToRequest
+            state.readInFlight = nil
+        }
+        guard state.readInFlight == nil, !state.readsToRequest.isEmpty else { return }
+        var context = ByteWriter(capacity: 8)
+        context.write(state.nextReadContext)
+        state.nextReadContext += 1
+        do {
+            try state.node.readIndex(context: context.bytes)
+            state.readInFlight = (context.bytes, state.readsToRequest, instant)
+            state.readsToRequest = []
+        } catch {
+            // No leader yet: the reads wait, up to their deadline.
+        }
+    }
+
+    // MARK: Ready
+
+    private func handleReady() {
+        let state = loop
+        let ready = state.node.ready()
+        if let soft = ready.softState { leadershipChanged(soft) }
+        if !ready.messages.isEmpty { transport.send(ready.messages.map { .raft($0) }) }
+
+        if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+
+        let committed = ready.committedEntries
+        let appliedBefore = mvcc.consistentIndex
+        let lastCommitted = committed.last?.index ?? 0
+        var completions: [(PendingProposal, Result<WriteResult, any Error>)] = []
+        var leaseChanges: [(WriteRequest, WriteResult.Outcome)] = []
+        var membershipChanged = false
+        var events: [Event] = []
+        if !ready.entries.isEmpty || ready.hardState != nil || !committed.isEmpty {
+            let started = ContinuousClock.now
+            let savedApplier = state.applier
+            let log = state.storage.log
+            do {
+                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted)) { batch in
+                    let txn = batch.transaction
+                    if !ready.entries.isEmpty { try log.append(ready.entries, in: txn) }
+                    if let hardState = ready.hardState { try log.setHardState(hardState, in: txn) }
+                    for entry in committed {
+                        try apply(
+                            entry, alreadyApplied: entry.index <= appliedBefore, to: &batch,
+                            completions: &completions, leaseChanges: &leaseChanges,
+                            membershipChanged: &membershipChanged)
+                    }
+                    if lastCommitted > 0 {
+                        try log.setConfState(state.node.confState, appliedIndex: lastCommitted, in: txn)
+                    }
+                }.events
+                log.committed()
+            } catch {
+                log.rolledBack()
+                state.applier = savedApplier
+                logger.critical(
+                    "writing the Raft log and applied state failed; stopping",
+                    metadata: ["error": "\(error)", "term": "\(state.node.hardState.term)"])
+                fatalError("keel: cannot persist the Raft log: \(error)")
+            }
+            if !committed.isEmpty {
+                batchSizes.record(committed.count)
+                applyDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
+            }
+        }
+
+        state.node.persisted(through: ready.number)
+        if !ready.persistedMessages.isEmpty { transport.send(ready.persistedMessages.map { .raft($0) }) }
+        if lastCommitted > 0 {
+            state.node.applied(through: lastCommitted)
+            appliedIndex.store(max(lastCommitted, mvcc.consistentIndex), ordering: .relaxed)
+            refreshUsage()
+        }
+        if !events.isEmpty { watchHub.notify(events: events, revision: mvcc.currentRevision) }
+        trackLeases(leaseChanges)
+
+        let status = state.node.status
+        progressSnapshot.withLock { $0 = status.progress.mapValues(\.match) }
+        published.withLock { published in
+            published.term = status.hardState.term
+            published.commit = status.hardState.commit
+            published.lastIndex = status.lastIndex
+            published.confState = status.confState
+            published.alarms = state.applier.alarms
+            if membershipChanged, let stored = try? mvcc.getMeta(Self.membersMetaKey) {
+                published.members = ClusterMember.decodeList(stored)
+            }
+        }
+        if membershipChanged { membershipDidChange() }
+
+        for (proposal, result) in completions {
+            if case .failure = result { proposalsFailed.increment() }
+            proposal.completion(result)
+        }
+        if let (change, pending) = state.configChange, committed.contains(where: { entry in
+            entry.kind == .configChange && ConfigChange(encoded: entry.data) == change
+        }) {
+            state.configChange = nil
+            pending.completion(.success(published.withLock { $0.members }))
+        }
+
+        for read in ready.readStates {
+            guard let inFlight = state.readInFlight, inFlight.context == read.context else { continue }
+            state.readsWaitingForApply.append((read.index, inFlight.waiters))
+            state.readInFlight = nil
+        }
+        answerReads()
+        if lastCommitted > 0 { snapshotIfDue() }
+    }
+
+    /// Applies one committed entry inside the open batch. Entries the key space already holds (applied
+    /// before a crash, or carried by an installed snapshot) still take effect on the Raft membership.
+    private func apply(
+        _ entry: Entry, alreadyApplied: Bool, to batch: inout MVCCWriteBatch,
+        completions: inout [(PendingProposal, Result<WriteResult, any Error>)],
+        leaseChanges: inout [(WriteRequest, WriteResult.Outcome)], membershipChanged: inout Bool
+    ) throws {
+        let state = loop
+        switch entry.kind {
+        case .configChange:
+            guard let change = ConfigChange(encoded: entry.data) else { return }
+            _ = state.node.applyConfigChange(change)
+            membershipChanged = true
+            if !alreadyApplied {
+                var members = ClusterMember.decodeList(try batch.getMeta(Self.membersMetaKey))
+                Self.apply(change, to: &members)
+                try batch.setMeta(Self.membersMetaKey, ClusterMember.encodeList(members))
+            }
+        case .normal:
+            guard !entry.data.isEmpty, !alreadyApplied else { return }
+            let envelope: ProposalEnvelope
+            let request: WriteRequest
+            do {
+                envelope = try ProposalEnvelope(encoded: entry.data)
+                request = try WriteRequest(encoded: envelope.request)
+            } catch {
+                // Every member refuses the same bytes the same way, so skipping keeps them identical.
+                logger.error("skipping an undecodable log entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                return
+            }
+            let outcome: Result<WriteResult, any Error>
+            do {
+                let result = try state.applier.apply(request, to: &batch)
+                outcome = .success(WriteResult(outcome: result, revision: batch.currentRevision))
+                leaseChanges.append((request, result))
+            } catch let error as MVCCError {
+                if case .storage = error { throw error }
+                outcome = .failure(error)
+            } catch {
+                outcome = .failure(error)
+            }
+            if envelope.proposer == memberID, let proposal = state.proposals.removeValue(forKey: envelope.sequence) {
+                completions.append((proposal, outcome))
+            }
+        }
+    }
+
+    /// The member list after `change`: context fields that are set replace the stored ones.
+    static func apply(_ change: ConfigChange, to members: inout [ClusterMember]) {
+        switch change.kind {
+        case .removeNode:
+            members.removeAll { $0.id == change.nodeID }
+        case .addVoter, .addLearner:
+            let learner = change.kind == .addLearner
+            let announced = ClusterMember(encoded: change.context)
+            if let index = members.firstIndex(where: { $0.id == change.nodeID }) {
+                members[index].isLearner = learner
+                if let announced {
+                    if !announced.name.isEmpty { members[index].name = announced.name }
+                    if !announced.peerURLs.isEmpty { members[index].peerURLs = announced.peerURLs }
+                    if !announced.clientURLs.isEmpty { members[index].clientURLs = announced.clientURLs }
+                }
+            } else {
+                var member = announced ?? ClusterMember(id: change.nodeID, name: "", peerURLs: [])
+                member.id = change.nodeID
+                member.isLearner = learner
+                members.append(member)
+            }
+        }
+    }
+
+    /// Replaces the whole state with a snapshot sent by the leader: the key space, and the Raft log reset
+    /// to start after the snapshot, in one transaction.
+    private func installSnapshot(_ snapshot: Snapshot) {
+        let state = loop
+        let log = state.storage.log
+        var metadata = snapshot
+        metadata.data = []
+        do {
+            if snapshot.data.isEmpty {
+                try log.write { txn in try log.applySnapshot(metadata, in: txn) }
+            } else {
+                try mvcc.replaceState(with: snapshot.data, preservingMeta: [Self.identityMetaKey]) { txn in
+                    try log.applySnapshot(metadata, in: txn)
+                }
+                log.committed()
+            }
+        } catch {
+            log.rolledBack()
+            logger.critical("installing a snapshot failed; stopping", metadata: ["error": "\(error)"])
+            fatalError("keel: cannot install the snapshot at \(snapshot.index): \(error)")
+        }
+        state.snapshotIndex = snapshot.index
+        state.applier = StoreApplier(alarms: StoreApplier.decodeAlarms(try? mvcc.getMeta(StoreApplier.alarmsMetaKey)))
+        appliedIndex.store(mvcc.consistentIndex, ordering: .relaxed)
+        if clusterIDValue.load(ordering: .relaxed) == 0,
+            let cluster = (try? mvcc.getMeta(Self.clusterMetaKey)).flatMap({ $0 }).flatMap(Self.decodeCluster)
+        {
+            clusterIDValue.store(cluster.id, ordering: .relaxed)
+            transport.setClusterID(cluster.id)
+            let identity = self.identity
+            _ = try? mvcc.write(consistentIndex: mvcc.consistentIndex) { batch in
+                try batch.setMeta(Self.identityMetaKey, Self.encodeIdentity(identity))
+            }
+        }
+        let instant = now()
+        let leases = (try? mvcc.leases()) ?? []
+        leaseClock.withLock { clock in
+            clock = LeaseClock()
+            for lease in leases { clock.track(id: lease.id, ttl: lease.ttl, now: instant) }
+        }
+        published.withLock { $0.members = ClusterMember.decodeList(try? mvcc.getMeta(Self.membersMetaKey)) }
+        membershipDidChange()
+        watchHub.resynchronize(revision: mvcc.currentRevision)
+        refreshUsage(force: true)
+        logger.info(
+            "installed a snapshot",
+            metadata: [
+                "index": "\(snapshot.index)", "term": "\(snapshot.term)", "revision": "\(mvcc.currentRevision)",
+                "bytes": "\(snapshot.data.count)",
+            ])
+    }
+
+    /// Records a snapshot of the state every `snapshotCount` applied entries and drops the log behind it,
+    /// keeping `snapshotCatchUpEntries` for followers that are only a little behind.
+    private func snapshotIfDue() {
+        let state = loop
+        let applied = appliedIndex.load(ordering: .relaxed)
+        guard applied >= state.snapshotIndex + UInt64(max(configuration.snapshotCount, 1)) else { return }
+        let log = state.storage.log
+        do {
+            let lastIndex = try log.lastIndex()
+            let index = min(applied, lastIndex)
+            guard index > state.snapshotIndex else { return }
+            try log.write { txn in
+                try log.createSnapshot(at: index, confState: state.node.confState, data: [], in: txn)
+                let keep = UInt64(max(configuration.snapshotCatchUpEntries, 0))
+                let through = index > keep ? index - keep : 0
+                if through >= (try log.firstIndex()) { try log.compact(through: through, in: txn) }
+            }
+            state.snapshotIndex = index
+            logger.info("took a snapshot", metadata: ["index": "\(index)", "term": "\(state.node.hardState.term)"])
+        } catch {
+            logger.warning("taking a snapshot failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Leadership and membership
+
+    private func leadershipChanged(_ soft: SoftState) {
+        let state = loop
+        let previous = published.withLock { published in
+            defer { published.leader = soft.leader }
+            return published.leader
+        }
+        isLeaderGauge.record(soft.role == .leader ? 1 : 0)
+        if soft.leader != state.lastLeader {
+            state.lastLeader = soft.leader
+            if soft.leader != nil { leaderChanges.increment() }
+            logger.info(
+                "leader changed",
+                metadata: [
+                    "leader": "\(soft.leader.map { String($0, radix: 16) } ?? "none")",
+                    "term": "\(state.node.hardState.term)", "role": "\(soft.role)",
+                ])
+        }
+        if soft.role == .leader && previous != memberID {
+            // A new leader restarts every lease at its full TTL: time spent without a leader never expires one.
+            let instant = now()
+            let leases = (try? mvcc.leases()) ?? []
+            leaseClock.withLock { clock in
+                for lease in leases { clock.track(id: lease.id, ttl: lease.ttl, now: instant) }
+            }
+        }
+        if let transfer = state.transfer, soft.leader == transfer.target {
+            state.transfer = nil
+            transfer.completion(.success(()))
+        }
+    }
+
+    private func membershipDidChange() {
+        let members = published.withLock { $0.members }
+        transport.setPeers(Self.peerAddresses(members, excluding: memberID))
+        if members.contains(where: { $0.id != memberID }) {
+            Task { [self] in
+                do { try await ensurePeerListener() } catch {
+                    logger.error("cannot serve peers", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Announces this member's name and client URLs to the cluster once it is part of it (etcd's publish).
+    private func publishAttributesIfNeeded(now instant: ContinuousClock.Instant) {
+        let state = loop
+        guard state.configChange == nil, state.node.softState.leader != nil else { return }
+        if let last = state.lastPublishAttempt, last.duration(to: instant) < .seconds(2) { return }
+        let members = published.withLock { $0.members }
+        guard let me = members.first(where: { $0.id == memberID }),
+            me.name != memberName || me.clientURLs != configuration.clientURLs
+        else { return }
+        state.lastPublishAttempt = instant
+        let announced = ClusterMember(
+            id: memberID, name: memberName, peerURLs: me.peerURLs, clientURLs: configuration.clientURLs,
+            isLearner: me.isLearner)
+        try? state.node.proposeConfigChange(
+            ConfigChange(me.isLearner ? .addLearner : .addVoter, memberID, context: announced.encoded))
+    }
+
+    // MARK: Answering
+
+    private func answerReads() {
+        let state = loop
+        guard !state.readsWaitingForApply.isEmpty else { return }
+        let applied = appliedIndex.load(ordering: .relaxed)
+        var waiting: [(index: LogIndex, waiters: [ReadWaiter])] = []
+        for batch in state.readsWaitingForApply {
+            if batch.index <= applied {
+                for waiter in batch.waiters { waiter.completion(.success(())) }
+            } else {
+                waiting.append(batch)
+            }
+        }
+        state.readsWaitingForApply = waiting
+    }
+
+    private func expireRequests(now instant: ContinuousClock.Instant) {
+        let state = loop
+        let error: StoreError = state.node.softState.leader == nil ? .noLeader : .timeout
+        for (sequence, proposal) in state.proposals where proposal.deadline <= instant {
+            state.proposals[sequence] = nil
+            proposalsFailed.increment()
+            proposal.completion(.failure(error))
+        }
+        state.waitingForLeader.removeAll { proposal in
+            guard proposal.deadline <= instant else { return false }
+            proposalsFailed.increment()
+            proposal.completion(.failure(error))
+            return true
+        }
+        state.readsToRequest.removeAll { waiter in
+            guard waiter.deadline <= instant else { return false }
+            waiter.completion(.failure(error))
+            return true
+        }
+        if var inFlight = state.readInFlight {
+            inFlight.waiters.removeAll { waiter in
+                guard waiter.deadline <= instant else { return false }
+                waiter.completion(.failure(error))
+                return true
+            }
+            state.readInFlight = inFlight
+        }
+        state.readsWaitingForApply = state.readsWaitingForApply.map { batch in
+            (batch.index, batch.waiters.filter { waiter in
+                guard waiter.deadline <= instant else { return true }
+                waiter.completion(.failure(StoreError.timeout))
+                return false
+            })
+        }.filter { !$0.waiters.isEmpty }
+        if let (_, pending) = state.configChange, pending.deadline <= instant {
+            state.configChange = nil
+            pending.completion(.failure(error))
+        }
+        if let transfer = state.transfer, transfer.deadline <= instant {
+            state.transfer = nil
+            transfer.completion(.failure(StoreError.timeout))
+        }
+    }
+
+    private func failEverything(with error: StoreError, alsoFailing inputs: [RaftMailbox.Input]) {
+        let state = loop
+        for proposal in state.proposals.values { proposal.completion(.failure(error)) }
+        for proposal in state.waitingForLeader { proposal.completion(.failure(error)) }
+        for waiter in state.readsToRequest { waiter.completion(.failure(error)) }
+        for waiter in state.readInFlight?.waiters ?? [] { waiter.completion(.failure(error)) }
+        for batch in state.readsWaitingForApply { for waiter in batch.waiters { waiter.completion(.failure(error)) } }
+        state.configChange?.pending.completion(.failure(error))
+        state.transfer?.completion(.failure(error))
+        state.proposals = [:]
+        state.waitingForLeader = []
+        state.readsToRequest = []
+        state.readInFlight = nil
+        state.readsWaitingForApply = []
+        state.configChange = nil
+        state.transfer = nil
+        // Fail what is still queued so that no caller waits forever.
+        for input in inputs + mailbox.take(waitingUntil: Date()).inputs {
+            switch input {
+            case .proposal(let proposal): proposal.completion(.failure(error))
+            case .read(let waiter): waiter.completion(.failure(error))
+            case .configChange(_, let pending): pending.completion(.failure(error))
+            case .transferLeadership(_, let completion): completion(.failure(error))
+            case .envelopes, .report, .campaign: break
+            }
+        }
+    }
+
+    static func storeError(_ error: any Error) -> any Error {
+        switch error as? RaftError {
+        case .noLeader: return StoreError.noLeader
+        case .leadershipTransferInProgress: return StoreError.timeout
+        case .configChangeInProgress: return StoreError.unsupported("another membership change is in progress")
+        case .notMember: return StoreError.unsupported("this member is not part of the cluster")
+        case nil: return error
+        }
+    }
+}
