@@ -34,6 +34,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case unhealthyCluster
     /// Leadership can be handed only to a voting member other than the leader.
     case badLeaderTransferee(UInt64)
+    /// This member was removed from its cluster and stops serving.
+    case removedMember
     /// A learner serves no linearizable requests that need a vote (etcd: "rpc not supported for learner").
     case learnerRequest
 }

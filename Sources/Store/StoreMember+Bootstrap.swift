@@ -29,23 +29,15 @@ extension StoreMember {
             return identity
         }
         let token = configuration.initialClusterToken
-        let initial =
-            configuration.initialCluster.isEmpty
-            ? [InitialMember(name: configuration.name, peerURLs: configuration.peerURLs)]
-            : configuration.initialCluster
-        guard let me = initial.first(where: { $0.name == configuration.name }) else {
+        // Identical on every initial member: client URLs are published through the log once each starts.
+        let members = initialMembers(configuration)
+        guard let me = members.first(where: { $0.name == configuration.name }) else {
             throw StoreError.invalidConfiguration(
                 "--initial-cluster has no member named \(configuration.name)")
         }
-        let myID = MemberIdentity.memberID(peerURLs: me.peerURLs, clusterToken: token)
+        let myID = me.id
         switch configuration.initialClusterState {
         case .new:
-            // Identical on every initial member: client URLs are published through the log once each starts.
-            let members = initial.map { member in
-                ClusterMember(
-                    id: MemberIdentity.memberID(peerURLs: member.peerURLs, clusterToken: token),
-                    name: member.name, peerURLs: member.peerURLs)
-            }
             if Set(members.map(\.id)).count != members.count {
                 throw StoreError.invalidConfiguration("--initial-cluster names two members with the same peer URLs")
             }
@@ -71,6 +63,19 @@ extension StoreMember {
                 try batch.setMeta(identityMetaKey, encodeIdentity(identity))
             }
             return identity
+        }
+    }
+
+    /// The members `--initial-cluster` names, with the ids they derive.
+    static func initialMembers(_ configuration: StoreConfiguration) -> [ClusterMember] {
+        let initial =
+            configuration.initialCluster.isEmpty
+            ? [InitialMember(name: configuration.name, peerURLs: configuration.peerURLs)]
+            : configuration.initialCluster
+        return initial.map { member in
+            ClusterMember(
+                id: MemberIdentity.memberID(peerURLs: member.peerURLs, clusterToken: configuration.initialClusterToken),
+                name: member.name, peerURLs: member.peerURLs)
         }
     }
 

@@ -245,6 +245,10 @@ extension StoreMember {
             guard let change = ConfigChange(encoded: entry.data) else { return }
             _ = state.node.applyConfigChange(change)
             membershipChanged = true
+            if change.kind == .removeNode && change.nodeID == memberID {
+                removed.store(true, ordering: .relaxed)
+                logger.warning("this member has been removed from the cluster", metadata: ["index": "\(entry.index)"])
+            }
             if !alreadyApplied {
                 var members = ClusterMember.decodeList(try batch.getMeta(Self.membersMetaKey))
                 Self.apply(change, to: &members)

@@ -38,6 +38,7 @@ public final class StoreMember: Sendable {
     let appliedIndex = Atomic<UInt64>(0)
     let now: @Sendable () -> ContinuousClock.Instant
     let loopDone = Mutex<Bool>(false)
+    let removed = Atomic<Bool>(false)
     let published: Mutex<PublishedRaftState>
     let nextSequence = Atomic<UInt64>(1)
     let peerListenerStarted = Mutex<Bool>(false)
@@ -129,7 +130,10 @@ public final class StoreMember: Sendable {
             },
             report: { report in mailbox.post(.report(report)) })
         requests.withLock { $0.member = self }
-        transport.setPeers(Self.peerAddresses(members, excluding: identity.memberID))
+        // A member that joined and has not yet received the cluster's state reaches its peers at the
+        // addresses `--initial-cluster` gives.
+        let known = members.isEmpty ? Self.initialMembers(configuration) : members
+        transport.setPeers(Self.peerAddresses(known, excluding: identity.memberID))
 
         // Leases restart their countdown at full TTL: the time a member was down never counts against them.
         let start = now()
@@ -194,6 +198,9 @@ public final class StoreMember: Sendable {
 
     /// The member's view of the cluster, for `Status` and `MemberList`.
     public var raftStatus: PublishedRaftState { published.withLock { $0 } }
+
+    /// Whether this member has applied its own removal from the cluster: it should stop, as etcd's does.
+    public var isRemoved: Bool { removed.load(ordering: .relaxed) }
 
     /// Whether this member is the leader right now (as far as it knows).
     public var isLeader: Bool { published.withLock { $0.leader == memberID } }

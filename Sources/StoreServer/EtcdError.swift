@@ -87,6 +87,7 @@ public enum EtcdError {
             case .unhealthyCluster: return unhealthyCluster
             case .badLeaderTransferee: return badLeaderTransferee
             case .learnerRequest: return learnerRequest
+            case .removedMember: return RPCError(code: .failedPrecondition, message: "etcdserver: the member has been permanently removed from the cluster")
             }
         default:
             return RPCError(code: .internalError, message: "etcdserver: \(error)")

@@ -99,6 +99,14 @@ public final class StoreServer: Sendable {
                 logger.info("serving client requests", metadata: ["url": "\(address)"])
             }
             group.addTask { [member] in await member.runLeaseExpiry() }
+            group.addTask { [member, logger] in
+                // A removed member stops, as etcd's does, so that it never disturbs the cluster it left.
+                while !member.isRemoved {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                logger.warning("stopping: the member has been permanently removed from the cluster")
+                throw StoreError.removedMember
+            }
             if let policy = configuration.autoCompaction {
                 group.addTask { [member] in await member.runAutoCompaction(policy) }
             }

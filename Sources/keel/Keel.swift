@@ -7,7 +7,7 @@ struct Keel: AsyncParsableCommand {
         commandName: "keel",
         abstract: "Keel: a highly-available control plane on a Raft-replicated, revisioned key-value store.",
         version: KeelVersion.current,
-        subcommands: [StoreCommand.self]
+        subcommands: [StoreCommand.self, UpCommand.self]
     )
 }
 

@@ -12,7 +12,8 @@ struct StoreCommand: AsyncParsableCommand {
         commandName: "store",
         abstract: "Run one store member, serving the etcd v3 API.",
         discussion: "With no flags it starts a single member on etcd's defaults: clients on 127.0.0.1:2379, "
-            + "metrics and health on 127.0.0.1:2381, data in ./default.etcd."
+            + "peers on 127.0.0.1:2380, metrics and health on 127.0.0.1:2381, data in ./default.etcd. "
+            + "--initial-cluster names every member of a new cluster; `keel up` starts a local one."
     )
 
     @Option(help: "Human-readable name for this member.")
@@ -33,7 +34,10 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated peer URLs advertised to the cluster.")
     var initialAdvertisePeerUrls = "http://localhost:2380"
 
-    @Option(help: "Initial cluster configuration, name=peerURL pairs.")
+    @Option(
+        help: ArgumentHelp(
+            "Initial cluster configuration for bootstrapping: name=peerURL pairs, a name repeated per URL.",
+            discussion: "Default: <name>=<each --initial-advertise-peer-urls URL>."))
     var initialCluster: String?
 
     @Option(help: "Initial cluster state: new or existing.")
@@ -63,8 +67,14 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(help: "Time (ms) of a heartbeat interval.")
     var heartbeatInterval: Int = 100
 
-    @Option(help: "Time (ms) of an election timeout.")
+    @Option(help: "Time (ms) of an election timeout; at least 5 heartbeat intervals, at most 50000.")
     var electionTimeout: Int = 1000
+
+    @Option(help: "Number of committed transactions that trigger a snapshot and drop the Raft log behind it.")
+    var snapshotCount: Int = 100_000
+
+    @Option(help: "Raft log entries kept behind a snapshot, so that a follower a little behind catches up from them.")
+    var experimentalSnapshotCatchupEntries: Int = 5_000
 
     @Option(help: "Interval of progress notifications to idle watchers that asked for them (e.g. 10m, 5s).")
     var experimentalWatchProgressNotifyInterval = "10m"
@@ -89,22 +99,19 @@ struct StoreCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        if initialClusterState != "new" && initialClusterState != "existing" {
-            throw ValidationError("--initial-cluster-state must be new or existing, not \(initialClusterState)")
-        }
-        if let initialCluster {
-            let members = initialCluster.split(separator: ",")
-            if members.count > 1 {
-                throw ValidationError(
-                    "--initial-cluster names \(members.count) members; this build runs single-member stores only")
-            }
-        }
-
+        let cluster = try validatedInitialCluster()
         var configuration = StoreServer.Configuration()
         configuration.store.name = name
         configuration.store.dataDirectory = dataDir ?? "\(name).etcd"
         configuration.store.clientURLs = advertiseClientUrls.split(separator: ",").map(String.init)
-        configuration.store.peerURLs = initialAdvertisePeerUrls.split(separator: ",").map(String.init)
+        configuration.store.peerURLs = advertisedPeerURLs
+        configuration.store.initialCluster = cluster.members.map { .init(name: $0.name, peerURLs: $0.peerURLs) }
+        configuration.store.initialClusterState = initialClusterState == "existing" ? .existing : .new
+        configuration.store.listenPeerURLs = listenPeerURLs
+        configuration.store.heartbeatInterval = .milliseconds(heartbeatInterval)
+        configuration.store.electionTimeout = .milliseconds(electionTimeout)
+        configuration.store.snapshotCount = snapshotCount
+        configuration.store.snapshotCatchUpEntries = experimentalSnapshotCatchupEntries
         configuration.store.initialClusterToken = initialClusterToken
         configuration.store.quotaBackendBytes = quotaBackendBytes
         configuration.store.maxRequestBytes = maxRequestBytes
@@ -114,7 +121,6 @@ struct StoreCommand: AsyncParsableCommand {
         configuration.store.minimumLeaseTTL = Int64((Double(electionTimeout) * 1.5 / 1000).rounded(.up))
         configuration.listenClientAddresses = try ListenAddress.list(listenClientUrls)
         configuration.listenMetricsAddresses = listenMetricsUrls.isEmpty ? [] : try ListenAddress.list(listenMetricsUrls)
-        _ = try ListenAddress.list(listenPeerUrls)
         configuration.autoCompaction = try parseAutoCompaction(mode: autoCompactionMode, retention: autoCompactionRetention)
         configuration.watchProgressInterval = try parseDuration(experimentalWatchProgressNotifyInterval)
 
@@ -122,6 +128,66 @@ struct StoreCommand: AsyncParsableCommand {
         try await runUntilSignalled { try await server.run() }
         logger.info("member stopped")
     }
+
+    func validate() throws {
+        _ = try validatedInitialCluster()
+    }
+
+    private var advertisedPeerURLs: [String] {
+        initialAdvertisePeerUrls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    private var listenPeerURLs: [String] {
+        listenPeerUrls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Checks the cluster and timing flags as etcd does before it bootstraps, and returns the initial cluster
+    /// (etcd's default when the flag is absent: this member alone at the peer URLs it advertises).
+    private func validatedInitialCluster() throws -> InitialClusterFlag {
+        guard initialClusterState == "new" || initialClusterState == "existing" else {
+            throw ValidationError("--initial-cluster-state must be new or existing, not \(initialClusterState)")
+        }
+        guard heartbeatInterval > 0 else {
+            throw ValidationError("--heartbeat-interval must be >0 (set to \(heartbeatInterval)ms)")
+        }
+        guard electionTimeout > 0 else {
+            throw ValidationError("--election-timeout must be >0 (set to \(electionTimeout)ms)")
+        }
+        guard 5 * heartbeatInterval <= electionTimeout else {
+            throw ValidationError(
+                "--election-timeout[\(electionTimeout)ms] should be at least as 5 times as "
+                    + "--heartbeat-interval[\(heartbeatInterval)ms]")
+        }
+        guard electionTimeout <= Self.maxElectionTimeout else {
+            throw ValidationError(
+                "--election-timeout[\(electionTimeout)ms] is too long, and should be set less than "
+                    + "\(Self.maxElectionTimeout)ms")
+        }
+        guard snapshotCount > 0 else {
+            throw ValidationError("--snapshot-count must be >0 (set to \(snapshotCount))")
+        }
+        guard experimentalSnapshotCatchupEntries > 0 else {
+            throw ValidationError(
+                "--experimental-snapshot-catchup-entries must be >0 (set to \(experimentalSnapshotCatchupEntries))")
+        }
+        do {
+            _ = try ListenAddress.list(listenPeerUrls)
+        } catch {
+            throw ValidationError("--listen-peer-urls: \(error)")
+        }
+        let advertised = advertisedPeerURLs
+        guard !advertised.isEmpty else { throw ValidationError("--initial-advertise-peer-urls is empty") }
+        for url in advertised { try InitialClusterFlag.checkPeerURL(url, flag: "--initial-advertise-peer-urls") }
+        let cluster =
+            try initialCluster.map(InitialClusterFlag.init(parsing:))
+            ?? .single(name: name, peerURLs: advertised)
+        try cluster.validate(
+            localName: name, advertisedPeerURLs: advertised, joiningExisting: initialClusterState == "existing")
+        return cluster
+    }
+
+    /// etcd's ceiling on the election timeout.
+    private static let maxElectionTimeout = 50_000
 }
 
 func parseLogLevel(_ text: String) throws -> Logger.Level {
