@@ -76,6 +76,7 @@ struct LocalClusterPlan {
             "--initial-cluster", initialCluster,
             "--initial-cluster-token", token,
             "--initial-cluster-state", "new",
+            "--exit-with-parent",
         ] + extra
     }
 }

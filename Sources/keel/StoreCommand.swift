@@ -82,10 +82,14 @@ struct StoreCommand: AsyncParsableCommand {
     @Flag(help: "Skip fsync on commit: faster, but a power loss can lose acknowledged writes.")
     var unsafeNoFsync = false
 
+    @Flag(help: .hidden)
+    var exitWithParent = false
+
     @Option(help: "Log level: debug, info, warn or error.")
     var logLevel = "info"
 
     func run() async throws {
+        if exitWithParent { ParentWatch.start() }
         var logger = Logger(label: "keel.store")
         logger.logLevel = try parseLogLevel(logLevel)
         let level = logger.logLevel
