@@ -158,7 +158,12 @@ public func withStoreClient<Result: Sendable>(
         do {
             let result = try await body(client)
             client.close()
-            try await group.waitForAll()
+            // A graceful shutdown waits for the server to finish open streams; a member that is stopped
+            // (SIGSTOP) never does, so the connections are cancelled after a short grace period.
+            group.addTask { try await Task.sleep(for: .seconds(1)) }
+            _ = try? await group.next()
+            group.cancelAll()
+            while let _ = try? await group.next() {}
             return result
         } catch {
             client.close()
