@@ -7,6 +7,6 @@ struct KeelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel-bench",
         abstract: "Load and measure etcd v3 servers (Keel or etcd).",
-        subcommands: [LoadCommand.self, StartupCommand.self]
+        subcommands: [LoadCommand.self, StartupCommand.self, FailoverCommand.self]
     )
 }

@@ -10,8 +10,8 @@ import Darwin
 /// A server started as a child process, its output appended to a log file. Stopped with SIGTERM, and
 /// SIGKILL if it has not exited after a grace period.
 ///
-/// While one runs, SIGINT and SIGTERM sent to this program are passed on to it first, so that interrupting
-/// a measurement leaves no server behind.
+/// While any run, SIGINT and SIGTERM sent to this program kill them all first (up to 16 at a
+/// time), so that interrupting a measurement leaves no server behind.
 final class ServerProcess {
     let pid: pid_t
     private var exited = false
@@ -33,7 +33,7 @@ final class ServerProcess {
         let status = posix_spawn(&child, executable, &actions, nil, argv, environment)
         guard status == 0 else { throw BenchError("cannot start \(executable): \(String(cString: strerror(status)))") }
         pid = child
-        ServerProcess.forwardSignals(to: child)
+        ServerProcess.track(child)
     }
 
     /// Whether the process has exited (reaping it if so).
@@ -42,6 +42,20 @@ final class ServerProcess {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid { markExited() }
         return exited
+    }
+
+    /// Sends SIGKILL and reaps the process: it gets no chance to flush or close anything. Returns the
+    /// instant just after the signal was sent (from then on the process runs no more of its code), or nil if
+    /// it had already exited.
+    @discardableResult
+    func killAbruptly() -> ContinuousClock.Instant? {
+        guard !hasExited else { return nil }
+        kill(pid, SIGKILL)
+        let sent = ContinuousClock.now
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        markExited()
+        return sent
     }
 
     /// Sends SIGTERM and waits for the process to exit; after `grace`, sends SIGKILL. Returns how long the
@@ -65,36 +79,46 @@ final class ServerProcess {
 
     private func markExited() {
         exited = true
-        ServerProcess.forwardSignals(to: 0)
+        ServerProcess.untrack(pid)
     }
 
     deinit {
-        if !exited {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
-            ServerProcess.forwardSignals(to: 0)
-        }
+        killAbruptly()
     }
 
     // MARK: Signals
 
-    /// Installs, once, handlers that kill the current child and exit.
-    private static func forwardSignals(to child: pid_t) {
+    /// Records a running child in a free slot, installing the handlers on first use.
+    private static func track(_ child: pid_t) {
         _ = handlersInstalled
-        runningChild.store(child, ordering: .sequentiallyConsistent)
+        for index in children.indices {
+            if children[index].compareExchange(expected: 0, desired: child, ordering: .sequentiallyConsistent)
+                .exchanged
+            {
+                return
+            }
+        }
+    }
+
+    private static func untrack(_ child: pid_t) {
+        for index in children.indices {
+            _ = children[index].compareExchange(expected: child, desired: 0, ordering: .sequentiallyConsistent)
+        }
     }
 
     private static let handlersInstalled: Bool = {
-        _ = runningChild.load(ordering: .relaxed)
+        _ = children[0].load(ordering: .relaxed)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber) { received in
                 // Only async-signal-safe calls here: kill, waitpid, _exit.
-                let child = ServerProcess.runningChild.load(ordering: .sequentiallyConsistent)
-                if child > 0 {
-                    kill(child, SIGKILL)
+                for index in ServerProcess.children.indices {
+                    let child = ServerProcess.children[index].load(ordering: .sequentiallyConsistent)
+                    if child > 0 { kill(child, SIGKILL) }
+                }
+                for index in ServerProcess.children.indices {
+                    let child = ServerProcess.children[index].load(ordering: .sequentiallyConsistent)
                     var status: Int32 = 0
-                    waitpid(child, &status, 0)
+                    if child > 0 { waitpid(child, &status, 0) }
                 }
                 _exit(128 + received)
             }
@@ -102,5 +126,6 @@ final class ServerProcess {
         return true
     }()
 
-    private static let runningChild = Atomic<pid_t>(0)
+    /// The pids of running children, 0 in a free slot: fixed storage that a signal handler may read.
+    private static let children: InlineArray<16, Atomic<pid_t>> = InlineArray { _ in Atomic<pid_t>(0) }
 }
