@@ -124,7 +124,7 @@ extension StoreMember {
 
     // MARK: Asking the leader
 
-    private func askLeader(_ question: LeaseQuestion, lease: Int64) async throws -> LeaseAnswer {
+    func askLeader(_ question: LeaseQuestion, lease: Int64) async throws -> LeaseAnswer {
         guard let leader = published.withLock({ $0.leader }), leader != memberID else { throw StoreError.noLeader }
         let requestID = nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue
         let timeout = configuration.electionTimeout * 2
@@ -170,6 +170,7 @@ extension StoreMember {
                 switch question {
                 case .renew: ttl = leaseClock.withLock { $0.renew(id: id, now: now()) }
                 case .timeToLive: ttl = leaseClock.withLock { $0.remaining(id: id, now: now()) }
+                case .learnerReady: ttl = learnerIsReady(UInt64(bitPattern: id)).map { $0 ? 1 : 0 } ?? 0
                 }
             }
             var writer = ByteWriter(capacity: 17)
@@ -203,9 +204,12 @@ struct LeaseAnswer: Sendable {
     var ttl: Int64
 }
 
+/// What a member asks the leader over the peer connection: lease questions, and whether a learner has
+/// caught up (only the leader tracks followers' progress).
 enum LeaseQuestion: UInt8, Sendable {
     case renew = 1
     case timeToLive = 2
+    case learnerReady = 3
 }
 
 /// Application frame kinds on the peer connections.

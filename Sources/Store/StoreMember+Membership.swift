@@ -46,12 +46,19 @@ extension StoreMember {
     public func promoteMember(id: UInt64) async throws -> [ClusterMember] {
         guard let member = members.first(where: { $0.id == id }) else { throw StoreError.memberNotFound(id) }
         guard member.isLearner else { throw StoreError.memberNotLearner(id) }
-        if isLeader, let ready = learnerIsReady(id), !ready { throw StoreError.learnerNotReady(id) }
+        // Only the leader knows how far the learner's log is; a follower asks it, as etcd forwards the request.
+        let ready: Bool
+        if isLeader {
+            ready = learnerIsReady(id) ?? false
+        } else {
+            ready = try await askLeader(.learnerReady, lease: Int64(bitPattern: id)).ttl == 1
+        }
+        if !ready { throw StoreError.learnerNotReady(id) }
         return try await change(ConfigChange(.addVoter, id))
     }
 
     /// Whether the learner's log has caught up (on the leader only; nil elsewhere).
-    private func learnerIsReady(_ id: UInt64) -> Bool? {
+    func learnerIsReady(_ id: UInt64) -> Bool? {
         let status = published.withLock { $0 }
         guard let match = progress(of: id) else { return nil }
         return Double(match) >= Double(status.lastIndex) * 0.9

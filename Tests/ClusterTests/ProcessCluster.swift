@@ -56,6 +56,8 @@ final class ProcessCluster: Sendable {
     let options: Options
     let token: String
     private let processes: Mutex<[ChildProcess?]>
+    /// Members started later to join the cluster (``startJoining(_:initialCluster:)``), killed by ``cleanUp()``.
+    private let joiners: Mutex<[ChildProcess]> = Mutex([])
 
     var endpoints: [String] { members.map(\.endpoint) }
     var initialCluster: String { members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",") }
@@ -98,7 +100,9 @@ final class ProcessCluster: Sendable {
 
     // MARK: Processes
 
-    func arguments(for member: Member) -> [String] {
+    /// `keel store` arguments for `member`: one of the initial members by default, or (`state` "existing") a
+    /// member joining a running cluster whose members `initialCluster` names.
+    func arguments(for member: Member, initialCluster: String? = nil, state: String = "new") -> [String] {
         var arguments = [
             "store",
             "--name", member.name,
@@ -108,9 +112,9 @@ final class ProcessCluster: Sendable {
             "--listen-peer-urls", member.peerURL,
             "--initial-advertise-peer-urls", member.peerURL,
             "--listen-metrics-urls", "",
-            "--initial-cluster", initialCluster,
+            "--initial-cluster", initialCluster ?? self.initialCluster,
             "--initial-cluster-token", token,
-            "--initial-cluster-state", "new",
+            "--initial-cluster-state", state,
             "--heartbeat-interval", String(options.heartbeatInterval),
             "--election-timeout", String(options.electionTimeout),
             "--log-level", "info",
@@ -158,11 +162,36 @@ final class ProcessCluster: Sendable {
         try start(index)
     }
 
+    /// A member outside the initial cluster, on free ports, with its data and log in this cluster's directory;
+    /// its `index` follows the initial members' but is no index into ``members``.
+    func spareMember(name: String) throws -> Member {
+        let ports = try LoopbackPorts.free(2)
+        let index = members.count + joiners.withLock { $0.count }
+        return Member(
+            index: index, name: name, clientPort: ports[0], peerPort: ports[1],
+            dataDirectory: directory.appendingPathComponent("\(name).etcd"),
+            logFile: directory.appendingPathComponent("\(name).log"))
+    }
+
+    /// Starts `member` (from ``spareMember(name:)``, added beforehand with `member add`) as a new member of the
+    /// running cluster: `--initial-cluster-state existing`, with `initialCluster` naming the current members
+    /// and it. ``cleanUp()`` kills it with the others.
+    func startJoining(_ member: Member, initialCluster: String) throws -> ChildProcess {
+        let process = try ChildProcess.start(
+            KeelBinary.path, arguments(for: member, initialCluster: initialCluster, state: "existing"),
+            outputFile: member.logFile)
+        joiners.withLock { $0.append(process) }
+        return process
+    }
+
     /// Kills every member this cluster started and removes the data. Safe to call more than once.
     func cleanUp() {
         let all = processes.withLock { processes in
             defer { processes = processes.map { _ in nil } }
             return processes.compactMap { $0 }
+        } + joiners.withLock { joiners in
+            defer { joiners = [] }
+            return joiners
         }
         for process in all {
             process.send(SIGCONT)
