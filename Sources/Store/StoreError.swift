@@ -26,6 +26,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case memberExists(UInt64)
     /// Another member already uses one of these peer URLs.
     case peerURLExists(String)
+    /// The cluster already has a learner; etcd allows one at a time.
+    case tooManyLearners
     /// Only a learner can be promoted.
     case memberNotLearner(UInt64)
     /// A learner is promoted only once its log has caught up with the leader's.

@@ -15,6 +15,8 @@ extension StoreMember {
         for url in peerURLs where current.contains(where: { $0.peerURLs.contains(url) }) {
             throw StoreError.peerURLExists(url)
         }
+        // etcd allows one learner at a time, and checks it after the peer URLs.
+        if isLearner && current.contains(where: \.isLearner) { throw StoreError.tooManyLearners }
         let token = (try mvcc.getMeta(Self.clusterMetaKey)).flatMap(Self.decodeCluster)?.token
             ?? configuration.initialClusterToken
         let id = MemberIdentity.memberID(peerURLs: peerURLs, clusterToken: token)

@@ -40,13 +40,6 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         for url in request.peerUrls where !Self.isValidPeerURL(url) {
             throw RPCError(code: .invalidArgument, message: "etcdserver: invalid peer URL \(url)")
         }
-        // etcd allows one learner at a time, and says so only after the peer URLs were found free (a request
-        // reusing one is refused for that first), so the URLs are left to the store's own check.
-        let current = member.members
-        let urlsAreFree = !current.contains { !Set($0.peerURLs).isDisjoint(with: request.peerUrls) }
-        if request.isLearner, urlsAreFree, current.contains(where: \.isLearner) {
-            throw RPCError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
-        }
         do {
             let (added, members) = try await member.addMember(peerURLs: request.peerUrls, isLearner: request.isLearner)
             var response = Etcdserverpb_MemberAddResponse()

@@ -37,6 +37,8 @@ public enum EtcdError {
     public static let noLeader = RPCError(code: .unavailable, message: "etcdserver: no leader")
     public static let memberExists = RPCError(code: .failedPrecondition, message: "etcdserver: member ID already exist")
     public static let peerURLExists = RPCError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
+    public static let tooManyLearners = RPCError(
+        code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
     public static let memberNotLearner = RPCError(
         code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
     public static let learnerNotReady = RPCError(
@@ -83,6 +85,7 @@ public enum EtcdError {
             case .memberExists: return memberExists
             case .peerURLExists: return peerURLExists
             case .memberNotLearner: return memberNotLearner
+            case .tooManyLearners: return tooManyLearners
             case .learnerNotReady: return learnerNotReady
             case .unhealthyCluster: return unhealthyCluster
             case .badLeaderTransferee: return badLeaderTransferee
