@@ -33,6 +33,8 @@ let coreTargets: [Target] = [
     .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftTestKit"]),
     .target(name: "RaftLog", dependencies: ["Raft", "LMDB"]),
     .testTarget(name: "RaftLogTests", dependencies: ["RaftLog", "Raft", "LMDB"]),
+    .target(name: "ChaosCheck"),
+    .testTarget(name: "ChaosCheckTests", dependencies: ["ChaosCheck"]),
 ]
 
 let serverTargets: [Target] = [
@@ -107,6 +109,8 @@ let serverTargets: [Target] = [
         name: "keelctl",
         dependencies: [
             "EtcdAPI",
+            "Store",
+            "MVCC",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -125,13 +129,41 @@ let serverTargets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
+    .executableTarget(
+        name: "keel-chaos",
+        dependencies: [
+            "ChaosCheck",
+            "StoreClient",
+            "EtcdAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    // The load generator for any etcd v3 endpoint; its code lives with the other benchmarks.
+    .executableTarget(
+        name: "keel-bench",
+        dependencies: [
+            "EtcdAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        path: "Benchmarks/Sources/keel-bench"
+    ),
     .testTarget(
         name: "StoreTests",
         dependencies: ["Store", "MVCC", "LMDB", "Raft", "RaftLog"]
     ),
     .testTarget(
         name: "ClusterTests",
-        dependencies: ["StoreClient", "EtcdAPI", .product(name: "Logging", package: "swift-log")]
+        dependencies: [
+            "StoreClient", "EtcdAPI", "ChaosCheck", "LMDB", "MVCC", .product(name: "Logging", package: "swift-log"),
+        ]
     ),
     .testTarget(
         name: "StoreClientTests",
@@ -156,6 +188,8 @@ let package = Package(
         : [
             .executable(name: "keel", targets: ["keel"]),
             .executable(name: "keelctl", targets: ["keelctl"]),
+            .executable(name: "keel-chaos", targets: ["keel-chaos"]),
+            .executable(name: "keel-bench", targets: ["keel-bench"]),
             .library(name: "MVCC", targets: ["MVCC"]),
             .library(name: "Store", targets: ["Store"]),
             .library(name: "StoreServer", targets: ["StoreServer"]),
@@ -175,6 +209,7 @@ let package = Package(
             .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
             .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
             .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+            .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         ],
     targets: coreOnly ? coreTargets : coreTargets + serverTargets,
     swiftLanguageModes: [.v6]

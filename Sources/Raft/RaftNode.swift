@@ -154,8 +154,10 @@ public struct RaftNode<Storage: RaftStorage> {
     }
 
     /// Asks for a read index: a `ReadState` with `context` appears in a later Ready once the leader has
-    /// confirmed it still leads. `context` must be unique among pending requests. A request can be lost
-    /// (a message dropped, leadership changing): the caller times out and asks again.
+    /// confirmed it still leads. `context` must be unique among the pending requests of the whole cluster:
+    /// the leader matches requests and heartbeat answers by context alone, and ignores a context it already
+    /// holds. A request can be lost (a message dropped, leadership changing): the caller times out and asks
+    /// again.
     public mutating func readIndex(context: [UInt8]) throws(RaftError) {
         switch role {
         case .leader:

@@ -1,3 +1,4 @@
+import Dispatch
 import Raft
 
 /// What the Raft loop owns: the `RaftNode`, its storage, the applier, and every request waiting on the
@@ -18,7 +19,8 @@ final class RaftLoopState: @unchecked Sendable {  // reason: confined to the Raf
     var readInFlight: (context: [UInt8], waiters: [ReadWaiter], sent: ContinuousClock.Instant)?
     /// Reads that have their read index and wait for this member to apply up to it.
     var readsWaitingForApply: [(index: LogIndex, waiters: [ReadWaiter])] = []
-    var nextReadContext: UInt64 = 1
+    /// Starts from the clock so that a restarted member does not reuse a context the leader may still hold.
+    var nextReadContext = UInt64(DispatchTime.now().uptimeNanoseconds)
     /// The membership change this member proposed and waits for (at most one at a time).
     var configChange: (change: ConfigChange, pending: PendingConfigChange)?
     /// A leadership transfer being waited for.

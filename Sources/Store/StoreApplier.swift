@@ -10,21 +10,28 @@ struct StoreApplier {
     mutating func apply(_ request: WriteRequest, to batch: inout MVCCWriteBatch) throws -> WriteResult.Outcome {
         switch request {
         case .put(let put):
+            try refuseWhenCorrupt()
             try refuseWhenOutOfSpace()
             return .put(try batch.put(put))
         case .deleteRange(let delete):
+            try refuseWhenCorrupt()
             return .deleteRange(try batch.deleteRange(delete))
         case .txn(let txn):
+            // etcd 3.4 serves read-only txns outside the corrupt applier, so only writing ones are refused.
+            if txn.containsWrite { try refuseWhenCorrupt() }
             if txn.containsPut { try refuseWhenOutOfSpace() }
             return .txn(try batch.txn(txn))
         case .compact(let revision):
+            try refuseWhenCorrupt()
             try batch.compact(revision)
             return .compacted
         case .leaseGrant(let id, let ttl):
+            try refuseWhenCorrupt()
             try refuseWhenOutOfSpace()
             try batch.grantLease(id: id, ttl: ttl)
             return .leaseGranted(id: id, ttl: ttl)
         case .leaseRevoke(let id):
+            try refuseWhenCorrupt()
             try batch.revokeLease(id: id)
             return .leaseRevoked
         case .alarm(let change):
@@ -35,6 +42,12 @@ struct StoreApplier {
             try batch.setMeta(Self.alarmsMetaKey, Self.encode(alarms))
             return .alarms(alarms.sorted { ($0.memberID, $0.kind.rawValue) < ($1.memberID, $1.kind.rawValue) })
         }
+    }
+
+    /// etcd 3.4's corrupt applier: while any member is marked CORRUPT, every change to the key space and the
+    /// leases is refused on every member; alarm changes still apply, so that the alarm can be cleared.
+    private func refuseWhenCorrupt() throws {
+        if alarms.contains(where: { $0.kind == .corrupt }) { throw StoreError.corrupt }
     }
 
     private func refuseWhenOutOfSpace() throws {

@@ -20,6 +20,8 @@ public struct StoreConfiguration: Sendable {
     public var minimumLeaseTTL: Int64 = 2
     /// Whether LMDB syncs its data file on every commit. Turning it off trades crash safety for speed.
     public var syncOnCommit: Bool = true
+    /// Deliberate defects for showing that the chaos checkers catch them (`--debug-fault`, debug builds only).
+    public var debugFaults: Set<DebugFault> = []
 
     // MARK: Cluster
 

@@ -6,6 +6,11 @@ public enum StoreError: Error, Equatable, Sendable {
     case requestTooLarge(size: Int, limit: Int)
     /// A write was refused because the NOSPACE alarm is active.
     case noSpace
+    /// A write was refused because the CORRUPT alarm is active: some member's data disagrees with the others'.
+    case corrupt
+    /// The member could not persist its Raft log and applied state (a full disk, an I/O error) and stopped;
+    /// nothing of the failed batch was written.
+    case persistenceFailed(String)
     /// A lease TTL above etcd's maximum.
     case leaseTTLTooLarge(Int64)
     /// The member is stopping or stopped.

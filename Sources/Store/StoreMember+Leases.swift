@@ -189,7 +189,7 @@ extension StoreMember {
                 continuation?.resume(throwing: StoreError.noLeader)
             }
         default:
-            logger.debug("ignoring an unknown peer frame", metadata: ["kind": "\(kind)", "from": "\(from)"])
+            handleHashKVFrame(kind: kind, payload: payload, from: from)
         }
     }
 }

@@ -37,8 +37,13 @@ extension StoreMember {
             }
             proposeBatch(&fresh)
             issueReadIndex(now: instant)
-            while state.node.hasReady {
-                handleReady()
+            do {
+                while state.node.hasReady {
+                    try handleReady()
+                }
+            } catch {
+                stopAfterPersistenceFailure(error, proposed: fresh)
+                break
             }
         }
         loopDone.withLock { $0 = true }
@@ -125,7 +130,10 @@ extension StoreMember {
             state.readInFlight = nil
         }
         guard state.readInFlight == nil, !state.readsToRequest.isEmpty else { return }
-        var context = ByteWriter(capacity: 8)
+        // The leader tells read requests apart by their context alone, from every member: the member id makes
+        // this member's contexts distinct from the others'.
+        var context = ByteWriter(capacity: 16)
+        context.write(memberID)
         context.write(state.nextReadContext)
         state.nextReadContext += 1
         do {
@@ -139,13 +147,15 @@ extension StoreMember {
 
     // MARK: Ready
 
-    private func handleReady() {
+    /// Throws `StoreError.persistenceFailed` when the batch could not be written: nothing of it is on disk,
+    /// and the loop must stop, since Raft has handed the Ready out and cannot take it back.
+    private func handleReady() throws(StoreError) {
         let state = loop
         let ready = state.node.ready()
         if let soft = ready.softState { leadershipChanged(soft) }
         if !ready.messages.isEmpty { transport.send(ready.messages.map { .raft($0) }) }
 
-        if let snapshot = ready.snapshot { installSnapshot(snapshot) }
+        if let snapshot = ready.snapshot { try installSnapshot(snapshot) }
 
         let committed = ready.committedEntries
         let appliedBefore = mvcc.consistentIndex
@@ -175,12 +185,13 @@ extension StoreMember {
                 }.events
                 log.committed()
             } catch {
+                // The transaction was aborted: the file still holds the last committed batch, whole.
                 log.rolledBack()
                 state.applier = savedApplier
-                logger.critical(
-                    "writing the Raft log and applied state failed; stopping",
-                    metadata: ["error": "\(error)", "term": "\(state.node.hardState.term)"])
-                fatalError("keel: cannot persist the Raft log: \(error)")
+                let appended = ready.entries.last.map { "appending entries through index \($0)" }
+                let applying = lastCommitted > 0 ? "applying entries through index \(lastCommitted)" : nil
+                let what = [appended, applying].compactMap { $0 }.joined(separator: ", ")
+                throw StoreError.persistenceFailed("\(what.isEmpty ? "saving the hard state" : what): \(error)")
             }
             if !committed.isEmpty {
                 batchSizes.record(committed.count)
@@ -309,7 +320,7 @@ extension StoreMember {
 
     /// Replaces the whole state with a snapshot sent by the leader: the key space, and the Raft log reset
     /// to start after the snapshot, in one transaction.
-    private func installSnapshot(_ snapshot: Snapshot) {
+    private func installSnapshot(_ snapshot: Snapshot) throws(StoreError) {
         let state = loop
         let log = state.storage.log
         var metadata = snapshot
@@ -325,8 +336,7 @@ extension StoreMember {
             }
         } catch {
             log.rolledBack()
-            logger.critical("installing a snapshot failed; stopping", metadata: ["error": "\(error)"])
-            fatalError("keel: cannot install the snapshot at \(snapshot.index): \(error)")
+            throw StoreError.persistenceFailed("installing the snapshot at index \(snapshot.index): \(error)")
         }
         state.snapshotIndex = snapshot.index
         state.applier = StoreApplier(alarms: StoreApplier.decodeAlarms(try? mvcc.getMeta(StoreApplier.alarmsMetaKey)))
@@ -504,6 +514,28 @@ extension StoreMember {
             state.transfer = nil
             transfer.completion(.failure(StoreError.timeout))
         }
+    }
+
+    /// Stops the member after a batch could not be persisted, as etcd stops on a failed backend commit: the
+    /// failure is logged with the member and term, every waiting request fails, and the member reports the
+    /// failure (`stoppedByFailure`) so that its process exits. What is on disk is the last committed batch.
+    private func stopAfterPersistenceFailure(_ error: StoreError, proposed fresh: [PendingProposal]) {
+        let state = loop
+        let reason: String
+        if case .persistenceFailed(let text) = error { reason = text } else { reason = "\(error)" }
+        let diskFull = reason.localizedCaseInsensitiveContains("no space left on device")
+        logger.critical(
+            diskFull
+                ? "no space left on device; stopping the member"
+                : "persisting the Raft log failed; stopping the member",
+            metadata: [
+                "member": "\(String(memberID, radix: 16))", "term": "\(state.node.hardState.term)",
+                "applied": "\(appliedIndex.load(ordering: .relaxed))", "error": "\(reason)",
+            ])
+        persistenceFailure.withLock { $0 = error }
+        mailbox.stop()
+        for proposal in fresh { proposal.completion(.failure(StoreError.stopped)) }
+        failEverything(with: StoreError.stopped, alsoFailing: [])
     }
 
     private func failEverything(with error: StoreError, alsoFailing inputs: [RaftMailbox.Input]) {

@@ -45,7 +45,8 @@ public final class StoreMember: Sendable {
     /// On the leader, each member's matched log index, as of the last Ready.
     let progressSnapshot = Mutex<[UInt64: UInt64]>([:])
     let leaseRequests = Mutex<LeaseRequestTable>(LeaseRequestTable())
-    /// Bytes of the data file holding live data, refreshed by the applier at most every `usageRefresh`.
+    /// Bytes of the data file holding the key space (the Raft log left out), which the quota bounds;
+    /// refreshed by the applier at most every `usageRefresh`.
     let bytesInUse = Atomic<Int64>(0)
     let lastUsageRefresh = Mutex<ContinuousClock.Instant?>(nil)
     static let usageRefresh: Duration = .milliseconds(500)
@@ -54,6 +55,13 @@ public final class StoreMember: Sendable {
     let proposalsFailed = Counter(label: "keel_store_proposals_failed_total")
     let leaderChanges = Counter(label: "keel_store_leader_changes_seen_total")
     let isLeaderGauge = Gauge(label: "keel_store_is_leader")
+    /// Set by the Raft loop when it stopped because it could not persist a batch.
+    let persistenceFailure = Mutex<StoreError?>(nil)
+    /// HashKV questions sent to peers and not yet answered, by request id.
+    let hashRequests = Mutex<[UInt64: CheckedContinuation<PeerHashKV, any Error>]>([:])
+    let corruptionChecks = Counter(label: "keel_store_corruption_checks_total")
+    let corruptionMismatches = Counter(label: "keel_store_corruption_mismatches_total")
+    let corruptionCheckDuration = Timer(label: "keel_store_corruption_check_duration")
 
     /// How long a write or read waits for the cluster before failing with `StoreError.timeout`
     /// (etcd: five seconds plus two election timeouts).
@@ -110,7 +118,7 @@ public final class StoreMember: Sendable {
                 term: node.hardState.term, commit: node.hardState.commit, lastIndex: node.status.lastIndex,
                 confState: node.confState, members: members, alarms: loop.applier.alarms))
         appliedIndex.store(mvcc.consistentIndex, ordering: .relaxed)
-        bytesInUse.store(mvcc.dbSizeInUseBytes, ordering: .relaxed)
+        bytesInUse.store(mvcc.keySpaceBytesInUse, ordering: .relaxed)
 
         let listen = try configuration.listenPeerURLs.first.map { try PeerURL(parsing: $0) }
         let mailbox = self.mailbox
@@ -199,6 +207,11 @@ public final class StoreMember: Sendable {
     /// The member's view of the cluster, for `Status` and `MemberList`.
     public var raftStatus: PublishedRaftState { published.withLock { $0 } }
 
+    /// Why the Raft loop stopped on its own, if it did: it could not persist a batch (a full disk, an I/O
+    /// error). The member serves nothing more and its process should exit; its data on disk is as of the
+    /// last committed batch.
+    public var stoppedByFailure: StoreError? { persistenceFailure.withLock { $0 } }
+
     /// Whether this member has applied its own removal from the cluster: it should stop, as etcd's does.
     public var isRemoved: Bool { removed.load(ordering: .relaxed) }
 
@@ -208,7 +221,7 @@ public final class StoreMember: Sendable {
     /// The index of the last applied entry.
     public var appliedEntryIndex: UInt64 { appliedIndex.load(ordering: .relaxed) }
 
-    /// Bytes of the data file holding live data, as last measured.
+    /// Bytes of the data file holding the key space (what `--quota-backend-bytes` bounds), as last measured.
     public var backendBytesInUse: Int64 { bytesInUse.load(ordering: .relaxed) }
 
     /// Active alarms, as replicated through the log.
@@ -223,7 +236,9 @@ public final class StoreMember: Sendable {
     /// Submits a write and waits until it is committed, applied here and durable. A write that would take the
     /// data past `quotaBackendBytes` raises the NOSPACE alarm and is refused, as etcd does.
     public func propose(_ request: WriteRequest) async throws -> WriteResult {
-        if let cost = request.spaceCost, bytesInUse.load(ordering: .relaxed) + cost > configuration.quotaBackendBytes {
+        if let cost = request.spaceCost, bytesInUse.load(ordering: .relaxed) + cost > configuration.quotaBackendBytes,
+            exceedsQuotaAfterMeasuring(cost)
+        {
             if !alarms.contains(where: { $0.kind == .noSpace }) {
                 logger.warning(
                     "backend quota exceeded; raising the NOSPACE alarm",
@@ -274,6 +289,13 @@ public final class StoreMember: Sendable {
 
     // MARK: Usage
 
+    /// Whether `cost` more bytes pass the quota, measured now: the last measure may predate a compaction
+    /// that freed pages (usage is refreshed at most every `usageRefresh`).
+    private func exceedsQuotaAfterMeasuring(_ cost: Int64) -> Bool {
+        refreshUsage(force: true)
+        return bytesInUse.load(ordering: .relaxed) + cost > configuration.quotaBackendBytes
+    }
+
     func refreshUsage(force: Bool = false) {
         let instant = ContinuousClock.now
         let due = lastUsageRefresh.withLock { last in
@@ -281,7 +303,7 @@ public final class StoreMember: Sendable {
             last = instant
             return true
         }
-        if due { bytesInUse.store(mvcc.dbSizeInUseBytes, ordering: .relaxed) }
+        if due { bytesInUse.store(mvcc.keySpaceBytesInUse, ordering: .relaxed) }
     }
 
     // MARK: Sizes

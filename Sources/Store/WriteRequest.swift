@@ -40,6 +40,17 @@ extension TxnRequest {
         }
     }
 
+    /// Whether any branch, at any depth, puts or deletes (such a txn is refused under the CORRUPT alarm).
+    var containsWrite: Bool {
+        (success + failure).contains { op in
+            switch op {
+            case .put, .deleteRange: return true
+            case .txn(let nested): return nested.containsWrite
+            case .range: return false
+            }
+        }
+    }
+
     var writtenBytes: Int {
         (success + failure).reduce(0) { total, op in
             switch op {

@@ -19,6 +19,8 @@ public enum EtcdError {
         code: .outOfRange, message: "etcdserver: mvcc: required revision is a future revision")
     public static let noSpace = RPCError(
         code: .resourceExhausted, message: "etcdserver: mvcc: database space exceeded")
+    /// etcd 3.4's answer to every write (and compaction, lease grant or revoke) while the CORRUPT alarm is active.
+    public static let corrupt = RPCError(code: .dataLoss, message: "etcdserver: corrupt cluster")
     public static let leaseNotFound = RPCError(code: .notFound, message: "etcdserver: requested lease not found")
     public static let leaseExists = RPCError(code: .failedPrecondition, message: "etcdserver: lease already exists")
     public static let leaseTTLTooLarge = RPCError(code: .outOfRange, message: "etcdserver: too large lease TTL")
@@ -74,6 +76,8 @@ public enum EtcdError {
             switch error {
             case .requestTooLarge: return requestTooLarge
             case .noSpace: return noSpace
+            case .corrupt: return corrupt
+            case .persistenceFailed: return stopped
             case .leaseTTLTooLarge: return leaseTTLTooLarge
             case .stopped: return stopped
             case .unsupported(let what): return RPCError(code: .unimplemented, message: "etcdserver: \(what)")

@@ -13,7 +13,9 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
         do {
             try validation.check(request)
             let range = try RangeRequest(request)
-            if !request.serializable { try await member.linearizableBarrier() }
+            if !request.serializable && !member.skipsReadIndexForDebugFault {
+                try await member.linearizableBarrier()
+            }
             let (response, revision) = try member.mvcc.rangeWithRevision(range)
             return response.message(header: headers.header(revision: revision))
         } catch {
@@ -25,6 +27,14 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
         do {
             try validation.check(request)
             try validation.checkSize(request.logSize)
+            if member.acknowledgesBeforeCommitForDebugFault {
+                // The deliberate defect: answer at once, with the revision the put would take if nothing else
+                // came first, while the put is still on its way through the log.
+                let put = PutRequest(request)
+                let member = member
+                Task { _ = try? await member.propose(.put(put)) }
+                return PutResponse().message(header: headers.header(revision: member.mvcc.currentRevision + 1))
+            }
             let result = try await member.propose(.put(PutRequest(request)))
             guard case .put(let put) = result.outcome else { preconditionFailure("put produced \(result.outcome)") }
             return put.message(header: headers.header(revision: result.revision))

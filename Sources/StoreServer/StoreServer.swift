@@ -20,6 +20,12 @@ public final class StoreServer: Sendable {
         public var autoCompaction: AutoCompactionPolicy?
         /// How often idle watchers that asked for progress notifications get one.
         public var watchProgressInterval: Duration = .seconds(600)
+        /// `--experimental-initial-corrupt-check`: compare HashKV with the peers before serving clients, and
+        /// refuse to start on a mismatch.
+        public var initialCorruptCheck = false
+        /// `--experimental-corrupt-check-time`: how often the leader compares every follower's HashKV with its
+        /// own (raising the CORRUPT alarm on a mismatch); nil disables the check.
+        public var corruptCheckInterval: Duration?
 
         public init() {}
     }
@@ -75,7 +81,9 @@ public final class StoreServer: Sendable {
         }
         do {
             try await member.startPeerTransport()
+            if configuration.initialCorruptCheck { try await member.checkInitialHashKV() }
         } catch {
+            logger.critical("the member cannot start", metadata: ["error": "\(error)"])
             for channel in metricsChannels { channel.close(promise: nil) }
             await member.shutdown()
             throw error
@@ -106,6 +114,20 @@ public final class StoreServer: Sendable {
                 }
                 logger.warning("stopping: the member has been permanently removed from the cluster")
                 throw StoreError.removedMember
+            }
+            group.addTask { [member, logger] in
+                // The Raft loop stops when it cannot persist (a full disk): the process must end with it.
+                while true {
+                    if let failure = member.stoppedByFailure {
+                        logger.critical(
+                            "stopping: the member could not persist its log", metadata: ["error": "\(failure)"])
+                        throw failure
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            if let interval = configuration.corruptCheckInterval {
+                group.addTask { [member] in await member.runCorruptionCheck(every: interval) }
             }
             if let policy = configuration.autoCompaction {
                 group.addTask { [member] in await member.runAutoCompaction(policy) }

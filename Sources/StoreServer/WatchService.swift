@@ -65,6 +65,8 @@ final class WatchStream: Sendable {
     private let sender: SerialResponseWriter<Etcdserverpb_WatchResponse>
     private let state = Mutex(State())
     private static let activeWatchers = Meter(label: "keel_watch_watchers")
+    /// Events sent by every stream of this process, for `DebugFault.dropWatchEvent`.
+    private static let debugFaultCounter = DebugFaultCounter()
 
     init(member: StoreMember, headers: ResponseHeaders, sender: SerialResponseWriter<Etcdserverpb_WatchResponse>) {
         self.member = member
@@ -139,6 +141,13 @@ final class WatchStream: Sendable {
             case .events(let events):
                 response.header = headers.header(revision: max(member.watchHub.currentRevision, events.last?.kv.modRevision ?? 0))
                 response.events = events.map { $0.message(withPrevious: watcher.prevKV) }
+                if member.configuration.debugFaults.contains(.dropWatchEvent),
+                    let positions = Self.debugFaultCounter.take(response.events.count),
+                    positions.contains(DebugFault.droppedWatchEventPosition)
+                {
+                    response.events.remove(at: DebugFault.droppedWatchEventPosition - positions.lowerBound)
+                    if response.events.isEmpty { continue }
+                }
                 state.withLock { $0.watchers[id]?.sentSinceProgress = true }
                 await sender.send(response)
             case .compacted(let revision):

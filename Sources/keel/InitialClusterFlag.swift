@@ -1,4 +1,5 @@
 import ArgumentParser
+import Store
 
 /// The value of `--initial-cluster`, read as etcd reads it: comma-separated `name=URL` pairs, where a name
 /// given several times collects several peer URLs.
@@ -49,16 +50,16 @@ struct InitialClusterFlag: Equatable, CustomStringConvertible {
             throw ValidationError("couldn't find local name \"\(localName)\" in the initial cluster configuration")
         }
         if !joiningExisting {
-            let listed = Set(local.peerURLs.map(Self.comparable))
-            let advertised = Set(advertisedPeerURLs.map(Self.comparable))
+            let listed = Set(local.peerURLs.map { InitialMember.comparable(peerURL: $0) })
+            let advertised = Set(advertisedPeerURLs.map { InitialMember.comparable(peerURL: $0) })
             let advertisedText = advertisedPeerURLs.sorted().joined(separator: ",")
-            let notAdvertised = local.peerURLs.filter { !advertised.contains(Self.comparable($0)) }
+            let notAdvertised = local.peerURLs.filter { !advertised.contains(InitialMember.comparable(peerURL: $0)) }
             if !notAdvertised.isEmpty {
                 let missing = notAdvertised.sorted().map { "\(localName)=\($0)" }.joined(separator: ",")
                 throw ValidationError(
                     "--initial-cluster has \(missing) but missing from --initial-advertise-peer-urls=\(advertisedText)")
             }
-            let notListed = advertisedPeerURLs.filter { !listed.contains(Self.comparable($0)) }
+            let notListed = advertisedPeerURLs.filter { !listed.contains(InitialMember.comparable(peerURL: $0)) }
             if !notListed.isEmpty {
                 let own = InitialClusterFlag.single(name: localName, peerURLs: advertisedPeerURLs)
                 throw ValidationError(
@@ -66,7 +67,7 @@ struct InitialClusterFlag: Equatable, CustomStringConvertible {
                         + "but missing from --initial-cluster=\(own)")
             }
         }
-        let urls = members.flatMap(\.peerURLs).map(Self.comparable)
+        let urls = members.flatMap(\.peerURLs).map { InitialMember.comparable(peerURL: $0) }
         if Set(urls).count != urls.count {
             throw ValidationError("initial cluster \(self) has duplicate url")
         }
@@ -100,18 +101,5 @@ struct InitialClusterFlag: Equatable, CustomStringConvertible {
                 throw ValidationError("\(flag): URL address does not have the form \"host:port\": \(url)")
             }
         }
-    }
-
-    /// The form in which two spellings of one address compare equal. etcd resolves host names before it
-    /// compares; the only name a loopback cluster uses is `localhost`.
-    private static func comparable(_ url: String) -> String {
-        var text = url.lowercased()
-        if let schemeEnd = text.range(of: "://") {
-            let rest = text[schemeEnd.upperBound...]
-            if rest.hasPrefix("localhost:") {
-                text = text[..<schemeEnd.upperBound] + "127.0.0.1" + rest.dropFirst("localhost".count)
-            }
-        }
-        return text
     }
 }

@@ -79,11 +79,24 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(help: "Interval of progress notifications to idle watchers that asked for them (e.g. 10m, 5s).")
     var experimentalWatchProgressNotifyInterval = "10m"
 
+    @Flag(
+        help: ArgumentHelp(
+            "Check that this member's data agrees with its peers' (HashKV) before serving clients; "
+                + "refuse to start if not."))
+    var experimentalInitialCorruptCheck = false
+
+    @Option(help: "Interval of the leader's periodic corruption check (e.g. 1m, 30s); 0 disables it.")
+    var experimentalCorruptCheckTime = "0s"
+
     @Flag(help: "Skip fsync on commit: faster, but a power loss can lose acknowledged writes.")
     var unsafeNoFsync = false
 
     @Flag(help: .hidden)
     var exitWithParent = false
+
+    /// A deliberate defect (`DebugFault`), repeatable; debug builds only.
+    @Option(help: .hidden)
+    var debugFault: [String] = []
 
     @Option(help: "Log level: debug, info, warn or error.")
     var logLevel = "info"
@@ -121,12 +134,16 @@ struct StoreCommand: AsyncParsableCommand {
         configuration.store.maxRequestBytes = maxRequestBytes
         configuration.store.maxTxnOps = maxTxnOps
         configuration.store.syncOnCommit = !unsafeNoFsync
+        configuration.store.debugFaults = try parsedDebugFaults()
         // etcd's shortest lease: one and a half election timeouts, rounded up to whole seconds.
         configuration.store.minimumLeaseTTL = Int64((Double(electionTimeout) * 1.5 / 1000).rounded(.up))
         configuration.listenClientAddresses = try ListenAddress.list(listenClientUrls)
         configuration.listenMetricsAddresses = listenMetricsUrls.isEmpty ? [] : try ListenAddress.list(listenMetricsUrls)
         configuration.autoCompaction = try parseAutoCompaction(mode: autoCompactionMode, retention: autoCompactionRetention)
         configuration.watchProgressInterval = try parseDuration(experimentalWatchProgressNotifyInterval)
+        configuration.initialCorruptCheck = experimentalInitialCorruptCheck
+        let corruptCheck = try corruptCheckInterval()
+        configuration.corruptCheckInterval = corruptCheck == .zero ? nil : corruptCheck
 
         let server = try StoreServer(configuration: configuration, registry: registry, logger: logger)
         try await runUntilSignalled { try await server.run() }
@@ -135,6 +152,18 @@ struct StoreCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try validatedInitialCluster()
+        _ = try corruptCheckInterval()
+    }
+
+    /// `--experimental-corrupt-check-time` as etcd reads it: a Go duration (a bare 0 means off).
+    private func corruptCheckInterval() throws -> Duration {
+        if experimentalCorruptCheckTime == "0" { return .zero }
+        do {
+            return try parseDuration(experimentalCorruptCheckTime)
+        } catch {
+            throw ValidationError(
+                "invalid value \"\(experimentalCorruptCheckTime)\" for flag -experimental-corrupt-check-time: \(error)")
+        }
     }
 
     private var advertisedPeerURLs: [String] {
@@ -147,6 +176,22 @@ struct StoreCommand: AsyncParsableCommand {
 
     /// Checks the cluster and timing flags as etcd does before it bootstraps, and returns the initial cluster
     /// (etcd's default when the flag is absent: this member alone at the peer URLs it advertises).
+    private func parsedDebugFaults() throws -> Set<DebugFault> {
+        #if DEBUG
+            return Set(
+                try debugFault.map { name in
+                    guard let fault = DebugFault(rawValue: name) else {
+                        let known = DebugFault.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw ValidationError("--debug-fault must be one of \(known), not \(name)")
+                    }
+                    return fault
+                })
+        #else
+            if !debugFault.isEmpty { throw ValidationError("--debug-fault exists only in debug builds") }
+            return []
+        #endif
+    }
+
     private func validatedInitialCluster() throws -> InitialClusterFlag {
         guard initialClusterState == "new" || initialClusterState == "existing" else {
             throw ValidationError("--initial-cluster-state must be new or existing, not \(initialClusterState)")

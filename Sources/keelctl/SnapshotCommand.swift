@@ -3,12 +3,13 @@ import Crypto
 import EtcdAPI
 import Foundation
 
-/// `snapshot save FILE`: streams one member's database into FILE. The stream ends with the SHA-256 of what came
-/// before it; the file (digest included, as etcd's own snapshot files have it) is renamed into place only when
-/// the digest matches and the data is on disk.
+/// `snapshot save|status|restore`. `save FILE` streams one member's database into FILE. The stream ends with the
+/// SHA-256 of what came before it; the file (digest included, as etcd's own snapshot files have it) is renamed
+/// into place only when the digest matches and the data is on disk, and the rename itself is made durable.
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "snapshot", abstract: "Manages etcd node snapshots.", subcommands: [Save.self])
+        commandName: "snapshot", abstract: "Manages etcd node snapshots.",
+        subcommands: [Save.self, SnapshotStatusCommand.self, SnapshotRestoreCommand.self])
 
     struct Save: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -39,6 +40,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                 guard rename(partial, path) == 0 else {
                     throw CtlError.interrupted("could not rename \(partial) (\(String(cString: strerror(errno))))")
                 }
+                try Self.syncDirectory(containing: path)
             } catch {
                 unlink(partial)
                 throw error as? CtlError ?? CtlError.interrupted(Connection.describe(error))
@@ -52,16 +54,31 @@ struct SnapshotCommand: AsyncParsableCommand {
                 try await Etcdserverpb_Maintenance.Client(wrapping: client).snapshot(.init(), options: options) {
                     var hash = SHA256()
                     var last = Data()
+                    var progress = TransferProgress.onTerminal()
                     for try await message in $0.messages {
                         // The digest is the last blob, so each blob is hashed only once a later one arrives.
                         hash.update(data: last)
                         last = message.blob
                         try file.write(contentsOf: message.blob)
+                        progress?.received(message.blob.count, remaining: message.remainingBytes)
                     }
+                    progress?.finish()
                     return last.count == 32 && Array(hash.finalize()) == [UInt8](last)
                 }
             }
             guard digestMatches else { throw CtlError.interrupted("snapshot file integrity check failed") }
+        }
+
+        /// A rename is durable only once the directory holding the new name is synced.
+        private static func syncDirectory(containing path: String) throws {
+            let directory = (path as NSString).deletingLastPathComponent
+            let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
+            guard descriptor >= 0, fsync(descriptor) == 0 else {
+                let reason = String(cString: strerror(errno)).lowercased()
+                if descriptor >= 0 { close(descriptor) }
+                throw CtlError.interrupted("could not sync the directory of \(path) (\(reason))")
+            }
+            close(descriptor)
         }
     }
 }

@@ -8,5 +8,11 @@ final class Counter: Sendable {
         count.add(1, ordering: .relaxed).oldValue
     }
 
+    /// Counts `amount` more at once.
+    @discardableResult
+    func add(_ amount: Int) -> Int {
+        count.add(amount, ordering: .relaxed).newValue
+    }
+
     var value: Int { count.load(ordering: .relaxed) }
 }

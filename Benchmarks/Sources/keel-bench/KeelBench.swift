@@ -7,6 +7,10 @@ struct KeelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel-bench",
         abstract: "Load and measure etcd v3 servers (Keel or etcd).",
-        subcommands: [LoadCommand.self, StartupCommand.self, FailoverCommand.self]
+        subcommands: [
+            PutCommand.self, RangeCommand.self, TxnPutCommand.self, TxnMixedCommand.self, WatchCommand.self,
+            WatchGetCommand.self, LeaseKeepAliveCommand.self, LoadCommand.self, StartupCommand.self,
+            FailoverCommand.self, RSSCommand.self,
+        ]
     )
 }

@@ -38,3 +38,8 @@ struct KeySpace: Sendable {
         return bytes
     }
 }
+
+extension KeySpace {
+    /// Every key, in order, made once so that requests do not build them on the hot path.
+    var allKeys: [Data] { (0..<count).map(key) }
+}
