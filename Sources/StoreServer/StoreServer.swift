@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import Store
+import Synchronization
 
 /// A store member on the network: the etcd v3 gRPC API on every client URL, `/metrics` and `/health` on
 /// every metrics URL, and the member's background work (lease expiry, auto-compaction).
@@ -101,10 +102,43 @@ public final class StoreServer: Sendable {
     }
 
     private func serve(servers: [GRPCServer<HTTP2ServerTransport.Posix>]) async throws {
+        // A gRPC server whose serve() is cancelled while it holds accepted connections not yet handed to a
+        // handler traps in NIO ("Deinited NIOAsyncWriter without calling finish()"). The servers therefore
+        // run in tasks of their own, out of reach of this task's cancellation, and always end by a graceful
+        // shutdown, cancelled only when that has not ended them within a grace period.
+        let failure = FirstFailure()
+        let serving = servers.map { server in
+            Task {
+                do {
+                    try await server.serve()
+                } catch {
+                    failure.record(error)
+                    throw error
+                }
+            }
+        }
+        do {
+            try await runAlongside(serverFailure: { failure.error })
+        } catch {
+            await Self.stop(servers, serving)
+            throw error
+        }
+        await Self.stop(servers, serving)
+    }
+
+    /// Runs the member's background work until a server fails, the member is removed or cannot persist,
+    /// or this task is cancelled.
+    private func runAlongside(serverFailure: @escaping @Sendable () -> (any Error)?) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (server, address) in zip(servers, configuration.listenClientAddresses) {
-                group.addTask { try await server.serve() }
+            for address in configuration.listenClientAddresses {
                 logger.info("serving client requests", metadata: ["url": "\(address)"])
+            }
+            group.addTask {
+                // Polled rather than awaited: waiting on a server's task would outlast this group's cancellation.
+                while true {
+                    if let error = serverFailure() { throw error }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
             group.addTask { [member] in await member.runLeaseExpiry() }
             group.addTask { [member, logger] in
@@ -132,18 +166,39 @@ public final class StoreServer: Sendable {
             if let policy = configuration.autoCompaction {
                 group.addTask { [member] in await member.runAutoCompaction(policy) }
             }
-            do {
-                try await withTaskCancellationHandler {
-                    try await group.next()
-                } onCancel: {
-                    for server in servers { server.beginGracefulShutdown() }
-                }
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            for server in servers { server.beginGracefulShutdown() }
-            group.cancelAll()
+            defer { group.cancelAll() }
+            try await group.next()
         }
+    }
+
+    /// How long open calls (watch streams above all) get to end after a graceful shutdown begins.
+    static let shutdownGrace: Duration = .seconds(2)
+
+    private static func stop(_ servers: [GRPCServer<HTTP2ServerTransport.Posix>], _ serving: [Task<Void, any Error>]) async {
+        for server in servers { server.beginGracefulShutdown() }
+        // Unstructured, so that a cancelled caller still waits out the grace period.
+        await Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for task in serving { _ = try? await task.value }
+                }
+                group.addTask { try? await Task.sleep(for: shutdownGrace) }
+                await group.next()
+                group.cancelAll()
+            }
+            for task in serving { task.cancel() }
+            for task in serving { _ = try? await task.value }
+        }.value
+    }
+}
+
+/// The first error any of several tasks reported.
+private final class FirstFailure: Sendable {
+    private let first = Mutex<(any Error)?>(nil)
+
+    var error: (any Error)? { first.withLock { $0 } }
+
+    func record(_ error: any Error) {
+        first.withLock { $0 = $0 ?? error }
     }
 }
