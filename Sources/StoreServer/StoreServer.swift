@@ -121,6 +121,8 @@ public final class StoreServer: Sendable {
             try await runAlongside(serverFailure: { failure.error })
         } catch {
             await Self.stop(servers, serving)
+            // Cancellation is how the process asks the member to stop (SIGTERM, SIGINT): a normal end.
+            if error is CancellationError && Task.isCancelled { return }
             throw error
         }
         await Self.stop(servers, serving)
@@ -172,7 +174,7 @@ public final class StoreServer: Sendable {
     }
 
     /// How long open calls (watch streams above all) get to end after a graceful shutdown begins.
-    static let shutdownGrace: Duration = .seconds(2)
+    static let shutdownGrace: Duration = .seconds(1)
 
     private static func stop(_ servers: [GRPCServer<HTTP2ServerTransport.Posix>], _ serving: [Task<Void, any Error>]) async {
         for server in servers { server.beginGracefulShutdown() }
@@ -184,10 +186,10 @@ public final class StoreServer: Sendable {
                 }
                 group.addTask { try? await Task.sleep(for: shutdownGrace) }
                 await group.next()
+                // Inside the group: its waiting child ends only once the servers have.
+                for task in serving { task.cancel() }
                 group.cancelAll()
             }
-            for task in serving { task.cancel() }
-            for task in serving { _ = try? await task.value }
         }.value
     }
 }
