@@ -23,6 +23,8 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
     public let path: String
     public let configuration: EnvironmentConfiguration
     private let closed = Atomic<Bool>(false)
+    /// Held by every write transaction of this process (see `write(durability:_:)`).
+    private let writers = Mutex<Void>(())
 
     /// Opens (creating if needed) the environment at `path`.
     public init(path: String, configuration: EnvironmentConfiguration = EnvironmentConfiguration()) throws {
@@ -80,6 +82,13 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
     /// in a transaction of their own; as LMDB requires, do not open databases from two threads at once.
     /// Throws `LMDBError.other` with `MDB_NOTFOUND` if it does not exist and `.create` was not given.
     public func openDatabase(_ name: String?, flags: Database.Flags = []) throws -> Database {
+        // Its transaction commits like a writer's, so it keeps out of a weakened commit's window.
+        var outcome: Result<Database, any Error>?
+        writers.withLock { _ in outcome = Result { try openDatabaseInTransaction(name, flags: flags) } }
+        return try outcome!.get()
+    }
+
+    private func openDatabaseInTransaction(_ name: String?, flags: Database.Flags) throws -> Database {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(live, nil, configuration.readOnly ? UInt32(MDB_RDONLY) : 0, &txn))
         var dbi: MDB_dbi = 0
@@ -117,20 +126,49 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
 
     /// Runs `body` in a write transaction, committed when `body` returns and aborted when it throws.
     /// Write transactions are serialized: this call waits while another one is running.
+    ///
+    /// `durability` weakens the environment's for this commit alone; it cannot strengthen it. The next fully
+    /// synced commit makes a weakened one durable too, since both live in the same file.
     @discardableResult
-    public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
-        var txn: OpaquePointer?
-        try check(mdb_txn_begin(live, nil, 0, &txn))
-        let transaction = WriteTransaction(environment: self, handle: txn!, parent: nil)
-        let result: R
-        do {
-            result = try body(transaction)
-        } catch {
-            transaction.abort()
-            throw error
+    public func write<R>(
+        durability: EnvironmentConfiguration.Durability = .full, _ body: (WriteTransaction) throws -> R
+    ) throws -> R {
+        // LMDB 0.9 reads its sync flags from the environment at commit, not from the transaction, so a weaker
+        // commit sets them for its own duration. Every write transaction holds `writers` so that no other
+        // commit can fall inside that window.
+        let weaker: UInt32
+        switch (configuration.durability, durability) {
+        case (.full, .noMetaSync): weaker = UInt32(MDB_NOMETASYNC)
+        case (.full, .noSync), (.noMetaSync, .noSync): weaker = UInt32(MDB_NOSYNC)
+        default: weaker = 0
         }
-        try transaction.commit()
-        return result
+        var outcome: Result<R, any Error>?
+        writers.withLock { _ in
+            outcome = Result {
+                var txn: OpaquePointer?
+                try check(mdb_txn_begin(live, nil, 0, &txn))
+                let transaction = WriteTransaction(environment: self, handle: txn!, parent: nil)
+                let result: R
+                do {
+                    result = try body(transaction)
+                } catch {
+                    transaction.abort()
+                    throw error
+                }
+                if weaker != 0 { try check(mdb_env_set_flags(live, weaker, 1)) }
+                defer { if weaker != 0 { mdb_env_set_flags(live, weaker, 0) } }
+                try transaction.commit()
+                return result
+            }
+        }
+        return try outcome!.get()
+    }
+
+    /// The environment's flags as LMDB holds them now (`mdb_env_get_flags`).
+    var currentFlags: UInt32 {
+        var flags: UInt32 = 0
+        mdb_env_get_flags(live, &flags)
+        return flags
     }
 
     // MARK: Maintenance

@@ -131,16 +131,19 @@ public final class MVCCStore: Sendable {
     /// Applies a batch: `body` calls the batch's methods, each of which applies one entry (see
     /// `MVCCWriteBatch`). When `body` returns, the batch and `consistentIndex` are committed together and
     /// the events of every entry are returned, in order, each with its `prevKV` filled in. When `body`
-    /// throws, nothing of the batch is kept and the error is rethrown.
+    /// throws, nothing of the batch is kept and the error is rethrown. `durability` is the commit's (see
+    /// `Environment.write(durability:_:)`): a batch whose entries are already durable elsewhere (in the Raft
+    /// log) may skip the meta page sync.
     @discardableResult
     public func write<R>(
         consistentIndex: UInt64,
+        durability: EnvironmentConfiguration.Durability = .full,
         _ body: (inout MVCCWriteBatch) throws -> R
     ) throws -> (result: R, events: [Event]) {
         let databases = self.databases
         let outcome: (result: R, events: [Event], meta: StoreMeta)
         do {
-            outcome = try environment.write { txn in
+            outcome = try environment.write(durability: durability) { txn in
                 let meta = try KeySpaceReader(txn: txn, databases: databases).meta()
                 var batch = MVCCWriteBatch(txn: txn, databases: databases, meta: meta)
                 let result = try body(&batch)

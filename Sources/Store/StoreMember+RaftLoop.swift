@@ -169,7 +169,12 @@ extension StoreMember {
             let savedApplier = state.applier
             let log = state.storage.log
             do {
-                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted)) { batch in
+                // A batch with nothing Raft needs on stable storage (only applies, or only a new commit index,
+                // which a restarted member learns again) skips the meta page sync: the entries are durable in
+                // the log already, and a power loss that undoes the apply leaves them to be applied again.
+                let durability: EnvironmentConfiguration.Durability = ready.mustSync ? .full : .noMetaSync
+                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted), durability: durability) {
+                    batch in
                     let txn = batch.transaction
                     if !ready.entries.isEmpty { try log.append(ready.entries, in: txn) }
                     if let hardState = ready.hardState { try log.setHardState(hardState, in: txn) }

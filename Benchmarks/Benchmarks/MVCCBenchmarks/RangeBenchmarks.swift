@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import MVCC
 
 /// Range reads on a store of 100,000 keys: one key, and 1,000 consecutive keys. Each iteration is one

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import MVCC
 
 /// Watch fan-out: the cost of handing one committed write (one event) to many watchers. "notify" is what the
