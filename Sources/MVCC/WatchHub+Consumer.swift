@@ -23,6 +23,85 @@ extension WatchHub {
         }
     }
 
+    func next(group: Int64) async throws -> [WatchGroup.Delivery]? {
+        while true {
+            try Task.checkCancellation()
+            // Decided under the lock; history is read outside it, as for a single watcher.
+            let steps: [(Int64, WatcherStep)]? = state.withLock { hub in
+                guard let ready = hub.groups[group]?.takeReady() else { return nil }
+                var steps: [(Int64, WatcherStep)] = []
+                for id in ready {
+                    guard let step = hub.watchers[id]?.takeStep(maxEvents: Self.maxBatchEvents) else { continue }
+                    switch step {
+                    case .wait, .ended:
+                        continue
+                    case .deliver:
+                        // More may follow (a longer queue, history to read after an overflow): the next call
+                        // looks again, and finds `.wait` if not.
+                        if let watcher = hub.watchers[id], !watcher.queue.isEmpty || !watcher.isSynced {
+                            _ = hub.groups[group]?.markReady(id)
+                        }
+                    case .catchUp:
+                        break
+                    }
+                    steps.append((id, step))
+                }
+                return steps
+            }
+            guard let steps else { return nil }
+            var deliveries: [WatchGroup.Delivery] = []
+            for (id, step) in steps {
+                switch step {
+                case .deliver(let events):
+                    deliveries.append(.init(watcherID: id, batch: .events(events)))
+                case .catchUp(let from, let range, let prevKV, let filter):
+                    let outcome = try catchUp(id: id, from: from, range: range, prevKV: prevKV, filter: filter)
+                    if case .batch(let batch) = outcome { deliveries.append(.init(watcherID: id, batch: batch)) }
+                    if case .ended = outcome { continue }
+                    if case .batch(.compacted) = outcome { continue }
+                    // Still reading history, or synced with events queued meanwhile: the next call looks again.
+                    _ = state.withLock { hub in hub.groups[group]?.markReady(id) }
+                case .wait, .ended:
+                    break
+                }
+            }
+            if !deliveries.isEmpty { return deliveries }
+            await waitForChange(group: group)
+        }
+    }
+
+    func close(group: Int64) {
+        let waiter = state.withLock { hub -> CheckedContinuation<Void, Never>? in
+            guard let closed = hub.groups.removeValue(forKey: group) else { return nil }
+            for id in closed.members { _ = hub.remove(id) }
+            return closed.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Suspends until a watcher of the group is ready, the group is closed, or the task is cancelled.
+    private func waitForChange(group: Int64) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let parked = state.withLock { hub -> Bool in
+                    guard hub.groups[group] != nil, hub.groups[group]!.ready.isEmpty, !Task.isCancelled else {
+                        return false
+                    }
+                    precondition(hub.groups[group]!.waiter == nil, "WatchGroup.next() called from two tasks at once")
+                    hub.groups[group]!.waiter = continuation
+                    return true
+                }
+                if !parked { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { hub -> CheckedContinuation<Void, Never>? in
+                defer { hub.groups[group]?.waiter = nil }
+                return hub.groups[group]?.waiter
+            }
+            waiter?.resume()
+        }
+    }
+
     private enum CatchUpOutcome {
         case batch(WatchBatch)
         case ended

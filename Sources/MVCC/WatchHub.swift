@@ -45,15 +45,31 @@ public final class WatchHub: Sendable {
         range: KeyRange, startRevision: Int64 = 0, prevKV: Bool = false, filter: WatchFilter = [],
         bufferLimit: Int = 1024
     ) -> Watcher {
-        let id = state.withLock { hub in
+        watch(range: range, startRevision: startRevision, prevKV: prevKV, filter: filter, bufferLimit: bufferLimit, group: nil)
+    }
+
+    func watch(
+        range: KeyRange, startRevision: Int64, prevKV: Bool, filter: WatchFilter, bufferLimit: Int, group: Int64?
+    ) -> Watcher {
+        let (id, waiter) = state.withLock { hub in
             let latest = hub.latestNotified
             let next = startRevision > 0 ? startRevision : latest + 1
             let watcher = WatcherState(
                 range: range, prevKV: prevKV, filter: filter, bufferLimit: max(bufferLimit, 1),
-                nextRevision: next, isSynced: next > latest)
-            return hub.add(watcher)
+                nextRevision: next, isSynced: next > latest, group: group)
+            let id = hub.add(watcher)
+            // A grouped watcher starting in the past has history to read before any notify.
+            let waiter = watcher.isSynced ? nil : hub.markReady(id)
+            return (id, waiter)
         }
-        return Watcher(id: id, hub: self, range: range, prevKV: prevKV, filter: filter)
+        waiter?.resume()
+        return Watcher(id: id, hub: self, range: range, prevKV: prevKV, filter: filter, isGrouped: group != nil)
+    }
+
+    /// A new group of watchers that one consumer reads together (see `WatchGroup`).
+    public func makeGroup() -> WatchGroup {
+        let id = state.withLock { hub in hub.addGroup() }
+        return WatchGroup(id: id, hub: self)
     }
 
     /// Feeds a committed batch to the synced watchers. `events` are all the events of the batch in revision
@@ -118,6 +134,9 @@ struct HubState {
     var rangeWatchers: [Int64: KeyRange] = [:]
     /// Watchers currently unsynced.
     var slowWatcherCount = 0
+    /// Groups by id, with the watchers that have something for their consumer.
+    var groups: [Int64: WatchGroupState] = [:]
+    var nextGroupID: Int64 = 1
 
     init(latestNotified: Int64) {
         self.latestNotified = latestNotified
@@ -133,12 +152,15 @@ struct HubState {
         } else {
             rangeWatchers[id] = watcher.range
         }
+        if let group = watcher.group { groups[group]?.members.insert(id) }
         return id
     }
 
     mutating func remove(_ id: Int64) -> WatcherState? {
         guard let watcher = watchers.removeValue(forKey: id) else { return nil }
         if !watcher.isSynced { slowWatcherCount -= 1 }
+        // A removed watcher left in its group's ready list is skipped when the consumer takes the list.
+        if let group = watcher.group { groups[group]?.members.remove(id) }
         if watcher.range.isSingleKey {
             let key = watcher.range.key
             keyWatchers[key]?.remove(id)
@@ -147,6 +169,20 @@ struct HubState {
             rangeWatchers[id] = nil
         }
         return watcher
+    }
+
+    mutating func addGroup() -> Int64 {
+        let id = nextGroupID
+        nextGroupID += 1
+        groups[id] = WatchGroupState()
+        return id
+    }
+
+    /// Records that watcher `id` has something for its group's consumer; returns the consumer to wake, if
+    /// it is waiting. Nil for an ungrouped watcher.
+    mutating func markReady(_ id: Int64) -> CheckedContinuation<Void, Never>? {
+        guard let group = watchers[id]?.group, groups[group] != nil else { return nil }
+        return groups[group]!.markReady(id)
     }
 
     mutating func resynchronize(revision: Int64) -> [CheckedContinuation<Void, Never>] {
@@ -159,6 +195,7 @@ struct HubState {
             watchers[id]!.nextRevision = max(watchers[id]!.nextRevision, next)
             slowWatcherCount += 1
             if let waiter = watchers[id]!.takeWaiter() { toWake.append(waiter) }
+            if let waiter = markReady(id) { toWake.append(waiter) }
         }
         return toWake
     }
@@ -184,6 +221,7 @@ struct HubState {
             guard let outcome = watchers[id]?.enqueue(admitted) else { continue }
             if outcome.fellBehind { slowWatcherCount += 1 }
             if let waiter = outcome.waiter { toWake.append(waiter) }
+            if let waiter = markReady(id) { toWake.append(waiter) }
         }
         return toWake
     }

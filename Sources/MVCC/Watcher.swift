@@ -3,7 +3,8 @@
 /// Guarantees: successive `next()` calls return every event in `range` from the start revision on that
 /// `filter` admits, each exactly once, in revision order, whole revisions per batch, with `prevKV` filled
 /// only if asked for; or `.compacted` if history the watcher still needed was compacted away. Dropping the
-/// last reference to a watcher cancels it.
+/// last reference to a watcher cancels it. A watcher made by a `WatchGroup` gives the same guarantees through
+/// `WatchGroup.next()` instead.
 public final class Watcher: Sendable {
     /// Unique within its hub, assigned in creation order from 1.
     public let id: Int64
@@ -11,9 +12,12 @@ public final class Watcher: Sendable {
     public let prevKV: Bool
     public let filter: WatchFilter
     private let hub: WatchHub
+    /// Read through its `WatchGroup`, not through `next()`.
+    private let isGrouped: Bool
 
-    init(id: Int64, hub: WatchHub, range: KeyRange, prevKV: Bool, filter: WatchFilter) {
+    init(id: Int64, hub: WatchHub, range: KeyRange, prevKV: Bool, filter: WatchFilter, isGrouped: Bool = false) {
         self.id = id
+        self.isGrouped = isGrouped
         self.hub = hub
         self.range = range
         self.prevKV = prevKV
@@ -28,7 +32,8 @@ public final class Watcher: Sendable {
     /// `.compacted`. Throws `CancellationError` if the calling task is cancelled (the watcher stays live and
     /// loses nothing), or the store's error if reading history fails. Call from one task at a time.
     public func next() async throws -> WatchBatch? {
-        try await hub.next(id: id)
+        precondition(!isGrouped, "a grouped watcher is read through its WatchGroup")
+        return try await hub.next(id: id)
     }
 
     /// Ends the watcher; a pending or later `next()` returns nil.

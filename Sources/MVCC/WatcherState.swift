@@ -4,6 +4,9 @@ struct WatcherState {
     let prevKV: Bool
     let filter: WatchFilter
     let bufferLimit: Int
+    /// The `WatchGroup` whose consumer reads this watcher, if any; such a watcher never parks a waiter of
+    /// its own; the hub marks it ready in its group instead.
+    let group: Int64?
 
     /// The lowest revision not yet given to the consumer or to the queue. A synced watcher ignores notified
     /// events below it (they were read from the store during catch-up); an unsynced one reads from it.
@@ -15,7 +18,11 @@ struct WatcherState {
     /// The consumer's suspended `next()`, if it is waiting.
     var waiter: CheckedContinuation<Void, Never>?
 
-    init(range: KeyRange, prevKV: Bool, filter: WatchFilter, bufferLimit: Int, nextRevision: Int64, isSynced: Bool) {
+    init(
+        range: KeyRange, prevKV: Bool, filter: WatchFilter, bufferLimit: Int, nextRevision: Int64, isSynced: Bool,
+        group: Int64? = nil
+    ) {
+        self.group = group
         self.range = range
         self.prevKV = prevKV
         self.filter = filter

@@ -1,12 +1,13 @@
 import GRPCCore
 import Synchronization
 
-/// Lets many tasks send on one response stream: messages are written one at a time, in the order `send`
-/// was called, and `send` returns only once its message has been handed to the transport. A sender that
+/// Lets many tasks send on one response stream: messages are written in the order `send` was called (the
+/// messages of one `send(contentsOf:)` in one write, with one flush), and `send` returns only once its
+/// messages have been handed to the transport. A sender that
 /// outruns the client therefore waits, which is what pushes a slow watcher back onto catch-up from LMDB
 /// instead of growing memory.
 final class SerialResponseWriter<Message: Sendable>: Sendable {
-    private typealias Item = (message: Message, written: CheckedContinuation<Void, Never>)
+    private typealias Item = (messages: [Message], written: CheckedContinuation<Void, Never>)
     private let items: AsyncStream<Item>
     private let input: AsyncStream<Item>.Continuation
     private let failed = Atomic<Bool>(false)
@@ -20,7 +21,7 @@ final class SerialResponseWriter<Message: Sendable>: Sendable {
         for await item in items {
             if !failed.load(ordering: .relaxed) {
                 do {
-                    try await writer.write(item.message)
+                    try await writer.write(contentsOf: item.messages)
                 } catch {
                     // The client is gone: keep releasing senders so that none waits forever.
                     failed.store(true, ordering: .relaxed)
@@ -32,8 +33,13 @@ final class SerialResponseWriter<Message: Sendable>: Sendable {
 
     /// Queues `message` and waits until it has been written (or the stream has failed).
     func send(_ message: Message) async {
+        await send(contentsOf: [message])
+    }
+
+    /// Queues `messages` and waits until all have been written (or the stream has failed).
+    func send(contentsOf messages: [Message]) async {
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
-            if case .terminated = input.yield((message, written)) { written.resume() }
+            if case .terminated = input.yield((messages, written)) { written.resume() }
         }
     }
 
