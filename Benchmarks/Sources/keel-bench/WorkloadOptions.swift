@@ -42,6 +42,13 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Let gRPC hold each connection's writes for up to 100 µs to send them together.")
     var coalesceFlushes = false
 
+    @Option(
+        help: """
+            Comma-separated pids of the server processes: the CPU time they and this client use during the \
+            measured run is reported (cpuMsPerRequest.server, cpuMsPerRequest.client).
+            """)
+    var cpuPids: PidList?
+
     @Flag(help: "Print the result as one line of JSON on standard output.")
     var json = false
 
