@@ -9,6 +9,16 @@ struct Keel: AsyncParsableCommand {
         version: KeelVersion.current,
         subcommands: [StoreCommand.self, UpCommand.self]
     )
+
+    static func main() async {
+        let arguments: [String]
+        do {
+            arguments = try GoBooleanFlags.normalized(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
+        await main(arguments)
+    }
 }
 
 enum KeelVersion {

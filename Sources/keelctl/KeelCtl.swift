@@ -62,7 +62,8 @@ struct GlobalOptions: ParsableArguments {
     private static let valued: Set = ["--endpoints", "--dial-timeout", "--command-timeout", "--write-out", "-w"]
     private static let booleans: Set = [
         "--prefix", "--from-key", "--keys-only", "--count-only", "--print-value-only", "--prev-kv", "--ignore-value",
-        "--ignore-lease", "--physical", "--interactive", "--keys", "--once", "--hex",
+        "--ignore-lease", "--physical", "--interactive", "--keys", "--once", "--hex", "--skip-hash-check",
+        "--mark-compacted",
     ]
 
     /// Moves the global options to the end (before any `--`) and turns Go's `--flag=true|false` into plain flags.

@@ -202,7 +202,7 @@ struct BackupRestoreTests {
             // that its revision is compacted, and new writes take revisions the old cluster never handed out.
             let bumped = try ProcessCluster(count: 3)
             defer { bumped.cleanUp() }
-            try await restore(snapshot, into: bumped, extra: ["--bump-revision", "1000000", "--mark-compacted"])
+            try await restore(snapshot, into: bumped, extra: ["--bump-revision", "1000000", "--mark-compacted=true"])
             let (bumpedKeys, bumpedRevision) = try await keys(of: bumped)
             #expect(bumpedRevision == revision + 1_000_000)
             #expect(bumpedKeys == expected)

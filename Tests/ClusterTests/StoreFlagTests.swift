@@ -59,6 +59,12 @@ struct StoreFlagTests {
             ),
             (["--initial-cluster-state", "old"], "--initial-cluster-state must be new or existing, not old"),
             (["--snapshot-count", "0"], "--snapshot-count must be >0 (set to 0)"),
+            // Go's boolean spellings are read as etcd reads them: the next error is the one reported.
+            (
+                ["--unsafe-no-fsync=true", "-experimental-initial-corrupt-check=false", "--snapshot-count", "0"],
+                "--snapshot-count must be >0 (set to 0)"
+            ),
+            (["--unsafe-no-fsync=maybe"], "invalid boolean value \"maybe\" for -unsafe-no-fsync: parse error"),
         ])
     func storeRefuses(arguments: [String], message: String) async throws {
         try #require(KeelBinary.isBuilt, "\(KeelBinary.missingMessage)")
