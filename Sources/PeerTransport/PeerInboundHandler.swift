@@ -21,8 +21,12 @@ final class PeerInboundHandler: ChannelInboundHandler {
     private var closing = false
     private var handshakeTimer: Scheduled<Void>?
 
-    init(transport: TransportContext) {
+    /// Called with the sender of every accepted handshake.
+    private let peerConnected: @Sendable (NodeID) -> Void
+
+    init(transport: TransportContext, peerConnected: @escaping @Sendable (NodeID) -> Void = { _ in }) {
         self.transport = transport
+        self.peerConnected = peerConnected
         self.logger = transport.logger
         self.parser = PeerFrameParser(
             role: .acceptor,
@@ -161,6 +165,7 @@ final class PeerInboundHandler: ChannelInboundHandler {
         var reply = context.channel.allocator.buffer(capacity: 5)
         PeerFrameWriter.writeAccepted(into: &reply)
         context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+        peerConnected(handshake.senderID)
     }
 
     private func flushBatch() {

@@ -83,6 +83,18 @@ final class PeerOutbound: @unchecked Sendable {
         eventLoop.execute { self.connect() }
     }
 
+    /// The peer has shown it is up (it connected to this member): a reconnection waiting out its back-off is
+    /// made at once, with the back-off reset.
+    func peerIsUp() {
+        eventLoop.execute {
+            // On the event loop, a `.waiting` connection's scheduled attempt has not run yet.
+            guard case .waiting(let scheduled) = self.connection else { return }
+            scheduled.cancel()
+            self.backoff.reset()
+            self.connect()
+        }
+    }
+
     /// Replaces the peer's addresses; a connection to an address no longer listed is closed and made again.
     func update(urls: [PeerURL]) {
         let changed = shared.withLock { shared -> Bool in

@@ -123,7 +123,8 @@ public final class PeerTransport: Sendable {
             .childChannelInitializer { [weak self] channel in
                 guard let self, self.register(inbound: channel) else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(PeerInboundHandler(transport: context))
+                    try channel.pipeline.syncOperations.addHandler(
+                        PeerInboundHandler(transport: context) { [weak self] peer in self?.peerConnected(peer) })
                 }
             }
         let channel: any Channel
@@ -251,6 +252,15 @@ public final class PeerTransport: Sendable {
     }
 
     // MARK: - Internals
+
+    /// A peer has just connected to this member, so it is up: a connection to it that is waiting out its
+    /// back-off is made now. Without this, a restarted member would hear from the leader only when the
+    /// leader's back-off (up to `PeerTransportLimits.maxBackoff`) runs out, and wait that long to learn who
+    /// leads.
+    private func peerConnected(_ peer: NodeID) {
+        let outbound = state.withLock { $0.peers[peer] }
+        outbound?.peerIsUp()
+    }
 
     private func route(_ envelopes: [PeerEnvelope], to destination: NodeID, peers: [NodeID: PeerOutbound]) {
         guard let peer = peers[destination] else {

@@ -125,6 +125,32 @@ struct PeerTransportTests {
         await shutdown([a, b])
     }
 
+    @Test("a peer that restarts and connects is reached at once, not after the sender's back-off")
+    func restartedPeerConnectsFirst() async throws {
+        // A back-off far longer than the test waits: only the peer's own connection can bring the link up.
+        var slow = Self.roomyLimits
+        slow.initialBackoff = .seconds(30)
+        slow.maxBackoff = .seconds(30)
+        let port = try await closedPort()
+        let a = try await TestMember.start(id: 1, limits: slow)
+        a.transport.setPeers([2: ["http://127.0.0.1:\(port)"]])
+        a.transport.send([heartbeat(from: 1, to: 2, commit: 1)])
+        #expect(await eventually { a.recorder.reports.contains(.unreachable(2)) }, "the first attempt failed")
+
+        let b = try await TestMember.start(id: 2, port: port, limits: slow)
+        b.transport.setPeers([1: [a.url]])
+        b.transport.send([heartbeat(from: 2, to: 1, commit: 1)])
+        #expect(await eventually(timeout: .seconds(10)) { a.recorder.count > 0 }, "b reached a")
+        var sent = 0
+        let received = await eventually(timeout: .seconds(10)) {
+            sent += 1
+            a.transport.send([heartbeat(from: 1, to: 2, commit: 100 + LogIndex(sent))])
+            return b.recorder.count > 0
+        }
+        #expect(received, "a reconnected to b as soon as b connected to a")
+        await shutdown([a, b])
+    }
+
     @Test("a 50 MiB snapshot is delivered on its own connection while heartbeats keep flowing")
     func snapshotBesideHeartbeats() async throws {
         let a = try await TestMember.start(id: 1)
