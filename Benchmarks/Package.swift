@@ -16,58 +16,36 @@ let package = Package(
     ],
     targets: [
         // What every benchmark target shares.
-        .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
-        .executableTarget(
-            name: "MVCCBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                "BenchmarkSupport",
-                .product(name: "MVCC", package: "keel"),
-            ],
-            path: "Benchmarks/MVCCBenchmarks",
-            plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "benchmark")
-            ]
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "LMDB", package: "keel")],
+            path: "Benchmarks/BenchmarkSupport"
         ),
-        .executableTarget(
-            name: "RaftBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                "BenchmarkSupport",
-                .product(name: "Raft", package: "keel"),
-            ],
-            path: "Benchmarks/RaftBenchmarks",
-            plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "benchmark")
-            ]
-        ),
-        .executableTarget(
-            name: "LMDBBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                "BenchmarkSupport",
+        benchmark("MVCCBenchmarks", using: [.product(name: "MVCC", package: "keel")]),
+        benchmark("RaftBenchmarks", using: [.product(name: "Raft", package: "keel")]),
+        benchmark(
+            "LMDBBenchmarks",
+            using: [
                 .product(name: "LMDB", package: "keel"),
                 .product(name: "Raft", package: "keel"),
                 .product(name: "RaftLog", package: "keel"),
-            ],
-            path: "Benchmarks/LMDBBenchmarks",
-            plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "benchmark")
-            ]
-        ),
-        .executableTarget(
-            name: "ProtobufBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                "BenchmarkSupport",
+            ]),
+        benchmark(
+            "ProtobufBenchmarks",
+            using: [
                 .product(name: "EtcdAPI", package: "keel"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            path: "Benchmarks/ProtobufBenchmarks",
-            plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "benchmark")
-            ]
-        ),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// A benchmark executable in `Benchmarks/<name>`, run by the framework's plugin, with the shared support.
+func benchmark(_ name: String, using dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark"), "BenchmarkSupport"] + dependencies,
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}

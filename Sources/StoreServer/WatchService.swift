@@ -144,6 +144,8 @@ final class WatchStream: Sendable {
             } catch {
                 return
             }
+            // Read once for the round, not under the hub's lock once per response.
+            let current = member.watchHub.currentRevision
             var responses: [Etcdserverpb_WatchResponse] = []
             responses.reserveCapacity(deliveries.count)
             for delivery in deliveries {
@@ -152,7 +154,7 @@ final class WatchStream: Sendable {
                     else { return nil }
                     return (id, watcher.prevKV)
                 }) else { continue }
-                if let response = self.response(to: delivery.batch, watchID: id, prevKV: prevKV) {
+                if let response = self.response(to: delivery.batch, watchID: id, prevKV: prevKV, current: current) {
                     responses.append(response)
                 }
             }
@@ -161,12 +163,14 @@ final class WatchStream: Sendable {
         }
     }
 
-    private func response(to batch: WatchBatch, watchID id: Int64, prevKV: Bool) -> Etcdserverpb_WatchResponse? {
+    private func response(
+        to batch: WatchBatch, watchID id: Int64, prevKV: Bool, current: Int64
+    ) -> Etcdserverpb_WatchResponse? {
         var response = Etcdserverpb_WatchResponse()
         response.watchID = id
         switch batch {
         case .events(let events):
-            response.header = headers.header(revision: max(member.watchHub.currentRevision, events.last?.kv.modRevision ?? 0))
+            response.header = headers.header(revision: max(current, events.last?.kv.modRevision ?? 0))
             response.events = events.map { $0.message(withPrevious: prevKV) }
             if member.configuration.debugFaults.contains(.dropWatchEvent),
                 let positions = Self.debugFaultCounter.take(response.events.count),

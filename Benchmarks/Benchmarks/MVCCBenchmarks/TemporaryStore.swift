@@ -1,22 +1,20 @@
+import BenchmarkSupport
 import Foundation
 import LMDB
 import MVCC
 
 /// An `MVCCStore` in a fresh directory under the system's temporary directory, removed on `close()`.
 final class TemporaryStore {
-    let directory: URL
-    let environment: Environment
+    private let storage: TemporaryEnvironment
     let store: MVCCStore
     private var nextIndex: UInt64 = 1
 
+    var directory: URL { storage.directory }
+    var environment: Environment { storage.environment }
+
     init(durability: EnvironmentConfiguration.Durability) throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("keel-mvcc-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // A map far above what a run writes: the file is sparse, so this costs no disk.
-        let configuration = EnvironmentConfiguration(mapSize: 8 << 30, durability: durability)
-        environment = try Environment(path: directory.path, configuration: configuration)
-        store = try MVCCStore(environment: environment)
+        storage = try TemporaryEnvironment(durability: durability, prefix: "keel-mvcc-bench")
+        store = try MVCCStore(environment: storage.environment)
     }
 
     /// The consistent index for the next batch, as the applier would pass it.
@@ -41,7 +39,6 @@ final class TemporaryStore {
     }
 
     func close() {
-        environment.close()
-        try? FileManager.default.removeItem(at: directory)
+        storage.close()
     }
 }
