@@ -60,6 +60,7 @@ let serverTargets: [Target] = [
             "Raft",
             "RaftLog",
             "PeerTransport",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -74,10 +75,35 @@ let serverTargets: [Target] = [
         ],
         exclude: ["Protos"]
     ),
+    // gRPC over HTTP/2 without a channel or task per call: a lean server for unary calls that hands streaming
+    // calls to grpc-swift's server in the same process, and a lean unary client.
+    .target(
+        name: "GRPCWire",
+        dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "GRPCWireTests",
+        dependencies: [
+            "GRPCWire",
+            "EtcdAPI",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
     .target(
         name: "StoreServer",
         dependencies: [
             "Store",
+            "GRPCWire",
             "MVCC",
             "Raft",
             "EtcdAPI",
@@ -146,6 +172,7 @@ let serverTargets: [Target] = [
         name: "keel-bench",
         dependencies: [
             "EtcdAPI",
+            "GRPCWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -206,6 +233,7 @@ let package = Package(
             .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
             .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
             .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+            .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
             .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
             .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
             .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),

@@ -30,6 +30,8 @@ public final class PeerTransport: Sendable {
     private let listenPort: Int
     private let context: TransportContext
     private let group: MultiThreadedEventLoopGroup
+    /// Whether `group` is this transport's own, shut down with it, rather than one shared with other servers.
+    private let ownsGroup: Bool
     private let state = Mutex(State())
 
     private struct State {
@@ -55,7 +57,9 @@ public final class PeerTransport: Sendable {
     ///   - clusterID: zero when not known yet (see `setClusterID`).
     ///   - listenHost, listenPort: where `start()` listens for other members; port 0 picks a free port.
     ///   - limits: queue, frame and timing bounds.
-    ///   - eventLoopThreads: the threads that run every connection of this transport.
+    ///   - eventLoopThreads: the threads that run every connection of this transport, when it has its own.
+    ///   - sharedGroup: event loops to run on instead of threads of its own, e.g. those the client server
+    ///     runs on, so that a member does not multiply threads on few cores; not shut down by `stop()`.
     ///   - deliver: receives inbound envelopes, in batches; must not block.
     ///   - report: receives delivery reports from any transport thread; must not block.
     public init(
@@ -66,6 +70,7 @@ public final class PeerTransport: Sendable {
         logger: Logger,
         limits: PeerTransportLimits = PeerTransportLimits(),
         eventLoopThreads: Int = 2,
+        sharedGroup: MultiThreadedEventLoopGroup? = nil,
         deliver: @escaping @Sendable ([PeerEnvelope]) -> Void,
         report: @escaping @Sendable (PeerTransportReport) -> Void
     ) {
@@ -82,7 +87,8 @@ public final class PeerTransport: Sendable {
             deliver: deliver,
             report: report
         )
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        self.group = sharedGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        self.ownsGroup = sharedGroup == nil
     }
 
     /// The cluster id presented in handshakes and required of connecting members; zero while unknown.
@@ -247,7 +253,7 @@ public final class PeerTransport: Sendable {
         for future in closing {
             try? await future.get()
         }
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
         context.logger.debug("peer transport shut down")
     }
 

@@ -3,6 +3,7 @@ import LMDB
 import Logging
 import MVCC
 import Metrics
+import NIOPosix
 import PeerTransport
 import Raft
 import RaftLog
@@ -127,6 +128,8 @@ public final class StoreMember: Sendable {
             memberID: identity.memberID, clusterID: identity.clusterID,
             listenHost: listen?.host ?? "127.0.0.1", listenPort: listen?.port ?? 2380,
             logger: logger,
+            // The client server runs on the same shared loops: fewer threads to switch between.
+            sharedGroup: .singleton,
             deliver: { envelopes in
                 var raft: [PeerEnvelope] = []
                 for envelope in envelopes {

@@ -1,31 +1,25 @@
 import GRPCCore
-import Metrics
 
-/// Counts every RPC by method and outcome (`keel_grpc_requests_total{method,code}`) and records the time
-/// to the response head of unary calls (`keel_grpc_request_duration`).
+/// Counts every RPC that reaches grpc-swift's server by method and outcome (`keel_grpc_requests_total{method,code}`)
+/// and records the time to the response head (`keel_grpc_request_duration`). Unary calls answered on the lean
+/// path record the same series through `LeanUnaryMethods`.
 struct RequestMetricsInterceptor: ServerInterceptor {
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
-        let method = context.descriptor.fullyQualifiedMethod
+        let metrics = MethodMetrics(method: context.descriptor.fullyQualifiedMethod)
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            let code: String
             switch response.accepted {
-            case .success: code = "ok"
-            case .failure(let error): code = "\(error.code)"
+            case .success: metrics.record(code: nil, since: started)
+            case .failure(let error): metrics.record(code: error.code, since: started)
             }
-            Counter(label: "keel_grpc_requests_total", dimensions: [("method", method), ("code", code)]).increment()
-            let elapsed = started.duration(to: .now).components
-            Timer(label: "keel_grpc_request_duration", dimensions: [("method", method)])
-                .recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
             return response
         } catch {
-            let code = (error as? RPCError).map { "\($0.code)" } ?? "unknown"
-            Counter(label: "keel_grpc_requests_total", dimensions: [("method", method), ("code", code)]).increment()
+            metrics.record(code: (error as? RPCError)?.code ?? .unknown, since: started)
             throw error
         }
     }

@@ -1,6 +1,6 @@
 import EtcdAPI
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -48,26 +48,31 @@ public final class StoreServer: Sendable {
         let headers = ResponseHeaders(member: member)
         let validation = RequestValidation(
             maxRequestBytes: configuration.store.maxRequestBytes, maxTxnOps: configuration.store.maxTxnOps)
+        let kv = KVService(member: member, headers: headers, validation: validation)
+        let lease = LeaseService(member: member, headers: headers)
+        let maintenance = MaintenanceService(member: member, headers: headers, logger: logger)
+        let cluster = ClusterService(member: member, headers: headers)
         let services: [any RegistrableRPCService] = [
-            KVService(member: member, headers: headers, validation: validation),
+            kv,
             WatchService(
                 member: member, headers: headers, progressInterval: configuration.watchProgressInterval,
                 logger: logger),
-            LeaseService(member: member, headers: headers),
-            MaintenanceService(member: member, headers: headers, logger: logger),
-            ClusterService(member: member, headers: headers),
+            lease,
+            maintenance,
+            cluster,
         ]
+        // Unary calls are answered on the lean path; streaming calls (Watch, LeaseKeepAlive, Snapshot) and
+        // unknown methods are forwarded to grpc-swift's server, which serves every service.
+        let forwarding = ForwardedStreamTransport()
+        let grpc = GRPCServer(transport: forwarding, services: services, interceptors: [RequestMetricsInterceptor()])
+        let unary = LeanUnaryMethods.all(kv: kv, lease: lease, cluster: cluster, maintenance: maintenance)
         // As etcd does, leave room above the request limit for the envelope, so that a request slightly over
         // the limit is answered with "request is too large" rather than a transport error.
         let maxMessage = configuration.store.maxRequestBytes + 512 * 1024
-        let servers = configuration.listenClientAddresses.map { address in
-            GRPCServer(
-                transport: .http2NIOPosix(
-                    address: .ipv4(host: address.host, port: address.port),
-                    transportSecurity: .plaintext,
-                    config: .defaults { $0.rpc.maxRequestPayloadSize = maxMessage }),
-                services: services,
-                interceptors: [RequestMetricsInterceptor()])
+        let listeners = configuration.listenClientAddresses.map { address in
+            var wire = GRPCWireServer.Configuration(host: address.host, port: address.port)
+            wire.maximumMessageLength = maxMessage
+            return GRPCWireServer(configuration: wire, methods: unary, forwarding: forwarding, logger: logger)
         }
         let metrics = MetricsHTTPServer(
             registry: registry, group: .singletonMultiThreadedEventLoopGroup,
@@ -93,7 +98,7 @@ public final class StoreServer: Sendable {
             for channel in metricsChannels { channel.close(promise: nil) }
         }
         do {
-            try await serve(servers: servers)
+            try await serve(grpc: grpc, listeners: listeners)
         } catch {
             await member.shutdown()
             throw error
@@ -101,31 +106,28 @@ public final class StoreServer: Sendable {
         await member.shutdown()
     }
 
-    private func serve(servers: [GRPCServer<HTTP2ServerTransport.Posix>]) async throws {
-        // A gRPC server whose serve() is cancelled while it holds accepted connections not yet handed to a
-        // handler traps in NIO ("Deinited NIOAsyncWriter without calling finish()"). The servers therefore
-        // run in tasks of their own, out of reach of this task's cancellation, and always end by a graceful
-        // shutdown, cancelled only when that has not ended them within a grace period.
+    private func serve(grpc: GRPCServer<ForwardedStreamTransport>, listeners: [GRPCWireServer]) async throws {
+        // grpc-swift's server runs in a task of its own, out of reach of this task's cancellation, and always
+        // ends by a graceful shutdown, cancelled only when that has not ended it within a grace period.
         let failure = FirstFailure()
-        let serving = servers.map { server in
-            Task {
-                do {
-                    try await server.serve()
-                } catch {
-                    failure.record(error)
-                    throw error
-                }
+        let serving = Task {
+            do {
+                try await grpc.serve()
+            } catch {
+                failure.record(error)
+                throw error
             }
         }
         do {
+            for listener in listeners { try await listener.bind() }
             try await runAlongside(serverFailure: { failure.error })
         } catch {
-            await Self.stop(servers, serving)
+            await Self.stop(grpc, serving, listeners)
             // Cancellation is how the process asks the member to stop (SIGTERM, SIGINT): a normal end.
             if error is CancellationError && Task.isCancelled { return }
             throw error
         }
-        await Self.stop(servers, serving)
+        await Self.stop(grpc, serving, listeners)
     }
 
     /// Runs the member's background work until a server fails, the member is removed or cannot persist,
@@ -176,18 +178,26 @@ public final class StoreServer: Sendable {
     /// How long open calls (watch streams above all) get to end after a graceful shutdown begins.
     static let shutdownGrace: Duration = .seconds(1)
 
-    private static func stop(_ servers: [GRPCServer<HTTP2ServerTransport.Posix>], _ serving: [Task<Void, any Error>]) async {
-        for server in servers { server.beginGracefulShutdown() }
+    private static func stop(
+        _ grpc: GRPCServer<ForwardedStreamTransport>, _ serving: Task<Void, any Error>, _ listeners: [GRPCWireServer]
+    ) async {
+        for listener in listeners { listener.beginGracefulShutdown() }
+        grpc.beginGracefulShutdown()
         // Unstructured, so that a cancelled caller still waits out the grace period.
         await Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for task in serving { _ = try? await task.value }
+                    _ = try? await serving.value
+                    while !Task.isCancelled && listeners.contains(where: { $0.connectionCount > 0 }) {
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
                 }
                 group.addTask { try? await Task.sleep(for: shutdownGrace) }
                 await group.next()
-                // Inside the group: its waiting child ends only once the servers have.
-                for task in serving { task.cancel() }
+                // Inside the group, whose waiting child ends only once the server has: calls still open (watch
+                // streams above all) end as if their clients had gone.
+                for listener in listeners { await listener.close() }
+                serving.cancel()
                 group.cancelAll()
             }
         }.value

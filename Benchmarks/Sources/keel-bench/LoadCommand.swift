@@ -62,7 +62,7 @@ struct LoadCommand: AsyncParsableCommand {
                             guard clock.now < deadline else { throw BenchError("load did not finish in time") }
                             let first = number * batch
                             let request = Self.txn(space, keys: first..<min(first + batch, space.count))
-                            let response = try await Self.send(request, with: client, retries: retries)
+                            let response = try await Self.send(request, with: .grpcSwift(client), retries: retries)
                             guard response.succeeded else { throw BenchError("txn of batch \(number) failed") }
                             progress.add(request.success.count, elapsed: clock.now - start)
                         }
@@ -87,10 +87,10 @@ struct LoadCommand: AsyncParsableCommand {
                 + "\(count) keys; \(retries.value) txns resent after a lost connection")
     }
 
-    /// Sends a txn, sending it again (on a new connection, which the client opens by itself) when the
-    /// connection is lost before the answer. Resending is harmless here: every put writes the same value.
+    /// Sends a txn, sending it again when the connection is lost before the answer (grpc-swift's client opens
+    /// a new one by itself). Resending is harmless here: every put writes the same value.
     static func send(
-        _ request: Etcdserverpb_TxnRequest, with client: KVClient, retries: Counter
+        _ request: Etcdserverpb_TxnRequest, with client: UnaryKV, retries: Counter
     ) async throws -> Etcdserverpb_TxnResponse {
         var attempt = 1
         while true {

@@ -3,7 +3,7 @@ import Foundation
 
 /// Writes every key of a key space once, with `value`, before a read workload, so that each read finds its
 /// key. Txns of up to 128 puts (etcd's default limit per txn), from up to 8 clients at once.
-func prefillKeys(_ keys: [Data], value: Data, pool: ConnectionPool) async throws {
+func prefillKeys(_ keys: [Data], value: Data, pool: UnaryConnectionPool) async throws {
     let batch = 128
     let batchCount = (keys.count + batch - 1) / batch
     let nextBatch = Counter()

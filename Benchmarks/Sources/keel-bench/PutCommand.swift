@@ -17,9 +17,7 @@ struct PutCommand: AsyncParsableCommand {
         let space = try options.keySpace()
         let keys = space.allKeys
         let value = space.value(0)
-        var result = try await withConnectionPool(
-            try await options.targetEndpoints(), count: options.conns, coalesceFlushes: options.coalesceFlushes
-        ) { pool in
+        var result = try await withUnaryConnectionPool(try await options.targetEndpoints(), options: options) { pool in
             try await WorkloadRunner("put", options: options, series: ["put"]).run { worker in
                 let kv = pool.kv(for: worker.index)
                 while let number = await worker.next() {

@@ -21,9 +21,7 @@ struct RangeCommand: AsyncParsableCommand {
         let space = try options.keySpace()
         let keys = space.allKeys
         let serializable = consistency.serializable
-        var result = try await withConnectionPool(
-            try await options.targetEndpoints(), count: options.conns, coalesceFlushes: options.coalesceFlushes
-        ) { pool in
+        var result = try await withUnaryConnectionPool(try await options.targetEndpoints(), options: options) { pool in
             if prefill { try await prefillKeys(keys, value: space.value(0), pool: pool) }
             return try await WorkloadRunner("range", options: options, series: ["range"]).run { worker in
                 let kv = pool.kv(for: worker.index)

@@ -30,9 +30,7 @@ struct TxnMixedCommand: AsyncParsableCommand {
         let keys = space.allKeys
         let value = space.value(0)
         let ratio = readRatio
-        var result = try await withConnectionPool(
-            try await options.targetEndpoints(), count: options.conns, coalesceFlushes: options.coalesceFlushes
-        ) { pool in
+        var result = try await withUnaryConnectionPool(try await options.targetEndpoints(), options: options) { pool in
             if prefill { try await prefillKeys(keys, value: value, pool: pool) }
             return try await WorkloadRunner("txn-mixed", options: options, series: ["read", "write"]).run { worker in
                 let kv = pool.kv(for: worker.index)

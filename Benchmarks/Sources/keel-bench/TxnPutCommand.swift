@@ -26,9 +26,7 @@ struct TxnPutCommand: AsyncParsableCommand {
         let keys = space.allKeys
         let value = space.value(0)
         let txnOps = self.txnOps
-        var result = try await withConnectionPool(
-            try await options.targetEndpoints(), count: options.conns, coalesceFlushes: options.coalesceFlushes
-        ) { pool in
+        var result = try await withUnaryConnectionPool(try await options.targetEndpoints(), options: options) { pool in
             try await WorkloadRunner("txn-put", options: options, series: ["txn"]).run { worker in
                 let kv = pool.kv(for: worker.index)
                 while let number = await worker.next() {

@@ -39,7 +39,14 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Use the keys in order (request n uses key n mod key space) rather than at random.")
     var sequentialKeys = false
 
-    @Flag(help: "Let gRPC hold each connection's writes for up to 100 µs to send them together.")
+    @Option(
+        help: """
+            lean: GRPCWire's unary client (no task or stream channel per call, writes flushed once per event-loop \
+            tick); grpc-swift: grpc-swift's client. For put, range, txn-put, txn-mixed; the others use grpc-swift.
+            """)
+    var client = UnaryClientKind.lean
+
+    @Flag(help: "grpc-swift's client only: let it hold a connection's writes for up to 100 µs to send them together.")
     var coalesceFlushes = false
 
     @Option(

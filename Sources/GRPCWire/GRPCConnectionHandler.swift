@@ -1,0 +1,440 @@
+import GRPCCore
+import Logging
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+
+/// One client connection of the lean server, seen as HTTP/2 frames: no channel and no handler chain per
+/// stream. A unary call to a registered `UnaryMethod` is read whole, answered from a task of its own and
+/// written as three frames; every other call is forwarded to `GRPCServer` through `ForwardedStreamTransport`.
+///
+/// All state lives on the connection's event loop. Inbound flow control is this handler's job (nio-http2
+/// leaves it to a stream multiplexer, and there is none): the connection window and every stream's window
+/// are topped up as their bytes are consumed.
+final class GRPCConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    /// The connection window advertised on top of HTTP/2's initial 65,535 bytes, so that many concurrent
+    /// requests never wait for a window update.
+    static let connectionWindow = 1 << 24
+
+    private let methods: [String: UnaryMethod]
+    private let forwarding: ForwardedStreamTransport
+    private let maximumMessageLength: Int
+    private let streamWindow: Int
+    private let logger: Logger
+
+    private var streams: [HTTP2StreamID: CallState] = [:]
+    /// A connection window update has been sent and nio-http2 has not yet counted it.
+    private var connectionUpdatePending = false
+    private var context: ChannelHandlerContext?
+    /// Kept after the handler is removed, for answering writes that arrive too late.
+    private var eventLoop: (any EventLoop)?
+    private var flushScheduled = false
+    private var quiescing = false
+    private var closing = false
+    private var remotePeer = ""
+    private var localPeer = ""
+
+    init(
+        methods: [String: UnaryMethod], forwarding: ForwardedStreamTransport, maximumMessageLength: Int,
+        streamWindow: Int, logger: Logger
+    ) {
+        self.methods = methods
+        self.forwarding = forwarding
+        self.maximumMessageLength = maximumMessageLength
+        self.streamWindow = streamWindow
+        self.logger = logger
+    }
+
+    /// What the connection knows of one call.
+    private struct CallState {
+        enum Kind {
+            /// A unary call being read; its task once the request is whole.
+            case unary(UnaryMethod, task: Task<Void, Never>?)
+            case forwarded(
+                AsyncThrowingStream<RPCRequestPart<[UInt8]>, any Error>.Continuation, ForwardedCallCancellation)
+            /// Answered already (a refused or malformed call); what the client still sends is dropped.
+            case answered
+        }
+
+        var kind: Kind
+        var reader: GRPCMessageReader
+        var unconsumedWindow = 0
+        var requestEnded = false
+        var responseStarted = false
+        var responseEnded = false
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.eventLoop = context.eventLoop
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        remotePeer = Self.describe(context.channel.remoteAddress)
+        localPeer = Self.describe(context.channel.localAddress)
+        let increment = Self.connectionWindow - 65_535
+        context.writeAndFlush(
+            wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
+            promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let open = streams
+        streams.removeAll()
+        for (_, call) in open { Self.abandon(call) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.payload {
+        case .headers(let headers):
+            if streams[frame.streamID] == nil {
+                open(frame.streamID, headers: headers.headers, endStream: headers.endStream, context: context)
+            } else if headers.endStream {
+                endRequest(frame.streamID, context: context)
+            }
+        case .data(let data):
+            let length = data.data.readableBytes + (data.paddingBytes ?? 0)
+            guard case .byteBuffer(let bytes) = data.data else { return }
+            receive(bytes, flowControlled: length, on: frame.streamID, endStream: data.endStream, context: context)
+        case .rstStream:
+            if let call = streams.removeValue(forKey: frame.streamID) { Self.abandon(call) }
+        default:
+            break
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let window = event as? NIOHTTP2WindowUpdatedEvent, window.streamID == .rootStream,
+            let size = window.inboundWindowSize
+        {
+            topUpConnectionWindow(size, context: context)
+        }
+        if let closed = event as? StreamClosedEvent, let call = streams.removeValue(forKey: closed.streamID) {
+            if !call.responseEnded { Self.abandon(call) }
+            // Closing is left to the next turn of the loop: this event comes from inside nio-http2's handling
+            // of the last frame written, which would not yet have reached the socket.
+            if quiescing { scheduleFlush(context: context) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A stream error concerns one stream, which nio-http2 has reset already; anything else ends the
+        // connection.
+        if error is NIOHTTP2Errors.StreamError { return }
+        logger.debug("closing a client connection", metadata: ["error": "\(error)", "peer": "\(remotePeer)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Requests
+
+    private func open(_ streamID: HTTP2StreamID, headers: HPACKHeaders, endStream: Bool, context: ChannelHandlerContext) {
+        var call = CallState(kind: .answered, reader: GRPCMessageReader(maximumLength: maximumMessageLength))
+        if quiescing {
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .rstStream(.refusedStream))), promise: nil)
+            scheduleFlush(context: context)
+            return
+        }
+        guard let path = headers.first(name: ":path"), let descriptor = Self.descriptor(path: path) else {
+            streams[streamID] = call
+            answer(streamID, Status(code: .unimplemented, message: "no method at this path"), context: context)
+            return
+        }
+        if let contentType = headers.first(name: "content-type"), !contentType.hasPrefix(GRPCHeaders.contentType) {
+            streams[streamID] = call
+            answer(streamID, Status(code: .invalidArgument, message: "content-type \(contentType) is not gRPC"), context: context)
+            return
+        }
+        if let method = methods[path] {
+            call.kind = .unary(method, task: nil)
+            streams[streamID] = call
+        } else {
+            let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCRequestPart<[UInt8]>.self)
+            continuation.yield(.metadata(GRPCHeaders.metadata(in: headers)))
+            let cancellation = ForwardedCallCancellation()
+            let writer = ForwardedStreamWriter(
+                connection: NIOLoopBound(self, eventLoop: context.eventLoop), streamID: streamID)
+            let forwarded = ForwardedCall(
+                stream: RPCStream(
+                    descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: inbound),
+                    outbound: RPCWriter.Closable(wrapping: writer)),
+                remotePeer: remotePeer, localPeer: localPeer, cancellation: cancellation)
+            call.kind = .forwarded(continuation, cancellation)
+            streams[streamID] = call
+            if !forwarding.accept(forwarded) {
+                continuation.finish()
+                call.kind = .answered
+                streams[streamID] = call
+                answer(streamID, Status(code: .unavailable, message: "the server is shutting down"), context: context)
+                return
+            }
+        }
+        if endStream { endRequest(streamID, context: context) }
+    }
+
+    private func receive(
+        _ bytes: ByteBuffer, flowControlled: Int, on streamID: HTTP2StreamID, endStream: Bool,
+        context: ChannelHandlerContext
+    ) {
+        guard var call = streams[streamID] else { return }
+        if !endStream {
+            call.unconsumedWindow += flowControlled
+            if call.unconsumedWindow >= streamWindow / 2 {
+                context.write(
+                    wrapOutboundOut(HTTP2Frame(
+                        streamID: streamID, payload: .windowUpdate(windowSizeIncrement: call.unconsumedWindow))),
+                    promise: nil)
+                call.unconsumedWindow = 0
+                scheduleFlush(context: context)
+            }
+        }
+        if case .answered = call.kind {
+            streams[streamID] = call
+            if endStream { endRequest(streamID, context: context) }
+            return
+        }
+        call.reader.append(bytes)
+        if case .forwarded(let continuation, _) = call.kind {
+            do {
+                while let message = try call.reader.next() { continuation.yield(.message(message)) }
+            } catch {
+                continuation.finish(throwing: RPCError(code: .resourceExhausted, message: "\(error)"))
+                call.kind = .answered
+            }
+            streams[streamID] = call
+        } else {
+            streams[streamID] = call
+            if call.reader.bufferedBytes > GRPCMessageFrame.prefixLength + maximumMessageLength {
+                fail(streamID, code: .resourceExhausted, message: "request larger than \(maximumMessageLength) bytes", context: context)
+                return
+            }
+        }
+        if endStream { endRequest(streamID, context: context) }
+    }
+
+    private func endRequest(_ streamID: HTTP2StreamID, context: ChannelHandlerContext) {
+        guard var call = streams[streamID], !call.requestEnded else { return }
+        call.requestEnded = true
+        streams[streamID] = call
+        switch call.kind {
+        case .answered:
+            return
+        case .forwarded(let continuation, _):
+            continuation.finish()
+        case .unary(let method, _):
+            let request: [UInt8]
+            do {
+                guard let message = try call.reader.next(), call.reader.bufferedBytes == 0 else {
+                    fail(streamID, code: .internalError, message: "a unary request carries exactly one message", context: context)
+                    return
+                }
+                request = message
+            } catch .compressed {
+                fail(streamID, code: .unimplemented, message: "compressed requests are not supported", context: context)
+                return
+            } catch {
+                fail(streamID, code: .resourceExhausted, message: "\(error)", context: context)
+                return
+            }
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let descriptor = method.descriptor
+            let peers = (remotePeer, localPeer)
+            let task = Task {
+                let result = await withServerContextRPCCancellationHandle { handle in
+                    await method.call(
+                        request,
+                        ServerContext(descriptor: descriptor, remotePeer: peers.0, localPeer: peers.1, cancellation: handle))
+                }
+                connection.eventLoop.execute { connection.value.respond(streamID, result) }
+            }
+            call.kind = .unary(method, task: task)
+            streams[streamID] = call
+        }
+    }
+
+    private func fail(_ streamID: HTTP2StreamID, code: Status.Code, message: String, context: ChannelHandlerContext) {
+        guard var call = streams[streamID] else { return }
+        call.kind = .answered
+        streams[streamID] = call
+        answer(streamID, Status(code: code, message: message), context: context)
+    }
+
+    // MARK: Responses
+
+    private func respond(_ streamID: HTTP2StreamID, _ result: Result<[UInt8], RPCError>) {
+        guard let context, streams[streamID] != nil else { return }
+        switch result {
+        case .success(let message):
+            streams[streamID]!.responseStarted = true
+            streams[streamID]!.responseEnded = true
+            write(Self.responseHead, on: streamID, context: context)
+            write(message, on: streamID, context: context)
+            write(Self.okTrailers, endStream: true, on: streamID, context: context)
+            scheduleFlush(context: context)
+        case .failure(let error):
+            answer(streamID, Status(code: Status.Code(error.code), message: error.message), metadata: error.metadata, context: context)
+        }
+    }
+
+    private static let responseHead = GRPCHeaders.responseHead()
+    private static let okTrailers = GRPCHeaders.trailers(Status(code: .ok, message: ""))
+
+    /// Ends a call that has sent nothing yet with `status` alone.
+    private func answer(
+        _ streamID: HTTP2StreamID, _ status: Status, metadata: Metadata = [:], context: ChannelHandlerContext
+    ) {
+        streams[streamID]?.responseEnded = true
+        write(GRPCHeaders.trailersOnly(status, metadata), endStream: true, on: streamID, context: context)
+        scheduleFlush(context: context)
+    }
+
+    private func write(
+        _ headers: HPACKHeaders, endStream: Bool = false, on streamID: HTTP2StreamID, context: ChannelHandlerContext,
+        promise: EventLoopPromise<Void>? = nil
+    ) {
+        context.write(
+            wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .headers(.init(headers: headers, endStream: endStream)))),
+            promise: promise)
+    }
+
+    private func write(
+        _ message: [UInt8], on streamID: HTTP2StreamID, context: ChannelHandlerContext,
+        promise: EventLoopPromise<Void>? = nil
+    ) {
+        let body = GRPCMessageFrame.framed(message, allocator: context.channel.allocator)
+        context.write(
+            wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .data(.init(data: .byteBuffer(body))))),
+            promise: promise)
+    }
+
+    /// Writes the parts a forwarded call's handler produced; the future completes when the last is written.
+    func send(_ parts: [RPCResponsePart<[UInt8]>], on streamID: HTTP2StreamID) -> EventLoopFuture<Void> {
+        guard let context, var call = streams[streamID], !call.responseEnded else {
+            return eventLoop!.makeFailedFuture(RPCError(code: .unavailable, message: "the stream has closed"))
+        }
+        var last: EventLoopFuture<Void>?
+        for part in parts {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            switch part {
+            case .metadata(let metadata):
+                call.responseStarted = true
+                write(GRPCHeaders.responseHead(metadata), on: streamID, context: context, promise: promise)
+            case .message(let message):
+                if !call.responseStarted {
+                    call.responseStarted = true
+                    write(Self.responseHead, on: streamID, context: context)
+                }
+                write(message, on: streamID, context: context, promise: promise)
+            case .status(let status, let metadata):
+                let headers =
+                    call.responseStarted
+                    ? GRPCHeaders.trailers(status, metadata) : GRPCHeaders.trailersOnly(status, metadata)
+                call.responseEnded = true
+                write(headers, endStream: true, on: streamID, context: context, promise: promise)
+            }
+            last = promise.futureResult
+            if call.responseEnded { break }
+        }
+        streams[streamID] = call
+        context.flush()
+        return last ?? context.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Resets a forwarded call whose handler failed without a status.
+    func reset(_ streamID: HTTP2StreamID) {
+        guard let context, let call = streams.removeValue(forKey: streamID) else { return }
+        Self.abandon(call)
+        context.writeAndFlush(
+            wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .rstStream(.internalError))), promise: nil)
+    }
+
+    // MARK: Connection
+
+    /// Refuses new calls from now on and closes the connection once its open calls have ended.
+    func quiesce() {
+        guard let context, !quiescing else { return }
+        quiescing = true
+        context.write(
+            wrapOutboundOut(HTTP2Frame(
+                streamID: .rootStream,
+                payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))),
+            promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    private func closeIfQuiet() {
+        guard quiescing, !closing, streams.isEmpty, let context else { return }
+        // Only the sending side is shut: a full close with the client's bytes still unread would reset the
+        // connection, and the client could lose the last response. The client closes when it sees the end; the
+        // timer covers a client that never does.
+        context.flush()
+        closing = true
+        context.close(mode: .output, promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [self] in
+            self.context?.close(promise: nil)
+        }
+    }
+
+    /// Gives the connection's window back once half of it is used. It is followed from nio-http2's window
+    /// events rather than counted from DATA frames read: frames of a stream already reset use it up too, and
+    /// nio-http2 drops them before they reach this handler.
+    private func topUpConnectionWindow(_ size: Int, context: ChannelHandlerContext) {
+        if size > Self.connectionWindow / 2 {
+            connectionUpdatePending = false
+        } else if !connectionUpdatePending {
+            connectionUpdatePending = true
+            context.write(
+                wrapOutboundOut(HTTP2Frame(
+                    streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: Self.connectionWindow - size))),
+                promise: nil)
+            scheduleFlush(context: context)
+        }
+    }
+
+    /// Flushes once per turn of the event loop, however many responses were written in it.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        if flushScheduled { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            self.context?.flush()
+            closeIfQuiet()
+        }
+    }
+
+    /// Ends what is still running for a call whose stream has gone.
+    private static func abandon(_ call: CallState) {
+        switch call.kind {
+        case .unary(_, let task): task?.cancel()
+        case .forwarded(let continuation, let cancellation):
+            continuation.finish(throwing: RPCError(code: .cancelled, message: "the client reset the stream"))
+            cancellation.cancel()
+        case .answered: break
+        }
+    }
+
+    private static func descriptor(path: String) -> MethodDescriptor? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else { return nil }
+        return MethodDescriptor(fullyQualifiedService: String(parts[1]), method: String(parts[2]))
+    }
+
+    private static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "unknown" }
+        switch address {
+        case .v4(let v4): return "ipv4:\(v4.host):\(address.port ?? 0)"
+        case .v6(let v6): return "ipv6:[\(v6.host)]:\(address.port ?? 0)"
+        case .unixDomainSocket: return "unix:\(address.pathname ?? "")"
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import EtcdAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCWire
+import Logging
+import Testing
+
+/// The lean server as grpc-swift's own client sees it: unary calls answered on the lean path, streaming calls
+/// forwarded to `GRPCServer`, errors in gRPC's form, limits enforced, and a graceful shutdown.
+@Suite("GRPCWireServer", .timeLimit(.minutes(2)))
+struct GRPCWireServerTests {
+    /// A KV service whose Range echoes the key back as the value of one key-value, and fails on demand with a
+    /// message holding non-ASCII characters and a percent sign.
+    struct EchoKV: Etcdserverpb_KV.SimpleServiceProtocol {
+        func range(request: Etcdserverpb_RangeRequest, context: ServerContext) async throws -> Etcdserverpb_RangeResponse {
+            if request.key == Data("fail".utf8) {
+                throw RPCError(code: .failedPrecondition, message: "échec: 100% refusé\nsecond line")
+            }
+            var response = Etcdserverpb_RangeResponse()
+            var kv = Mvccpb_KeyValue()
+            kv.key = request.key
+            kv.value = request.key + request.rangeEnd
+            response.kvs = [kv]
+            response.count = Int64(request.limit)
+            return response
+        }
+        func put(request: Etcdserverpb_PutRequest, context: ServerContext) async throws -> Etcdserverpb_PutResponse {
+            try await Task.sleep(for: .milliseconds(Int(request.lease)))
+            return Etcdserverpb_PutResponse()
+        }
+        func deleteRange(request: Etcdserverpb_DeleteRangeRequest, context: ServerContext) async throws -> Etcdserverpb_DeleteRangeResponse {
+            throw RPCError(code: .unimplemented, message: "")
+        }
+        func txn(request: Etcdserverpb_TxnRequest, context: ServerContext) async throws -> Etcdserverpb_TxnResponse {
+            throw RPCError(code: .unimplemented, message: "")
+        }
+        func compact(request: Etcdserverpb_CompactionRequest, context: ServerContext) async throws -> Etcdserverpb_CompactionResponse {
+            throw RPCError(code: .unimplemented, message: "")
+        }
+    }
+
+    /// A Watch service that answers every request with a response whose watch id is the request's, so that a
+    /// forwarded bidirectional stream can be checked message by message.
+    struct EchoWatch: Etcdserverpb_Watch.SimpleServiceProtocol {
+        func watch(
+            request: RPCAsyncSequence<Etcdserverpb_WatchRequest, any Error>,
+            response: RPCWriter<Etcdserverpb_WatchResponse>, context: ServerContext
+        ) async throws {
+            for try await message in request {
+                var answer = Etcdserverpb_WatchResponse()
+                answer.watchID = message.createRequest.watchID
+                answer.events = [Mvccpb_Event()]
+                answer.events[0].kv.value = message.createRequest.key
+                try await response.write(answer)
+            }
+        }
+    }
+
+    static let maximumMessageLength = 256 * 1024
+
+    /// Runs a lean server with EchoKV's Range and Put on the lean path and everything forwarded, and a client
+    /// connected to it.
+    func withServer(
+        _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, GRPCWireServer) async throws -> Void
+    ) async throws {
+        let echo = EchoKV()
+        let forwarding = ForwardedStreamTransport()
+        let grpc = GRPCServer(transport: forwarding, services: [echo, EchoWatch()])
+        var configuration = GRPCWireServer.Configuration(host: "127.0.0.1", port: 0)
+        configuration.maximumMessageLength = Self.maximumMessageLength
+        let server = GRPCWireServer(
+            configuration: configuration,
+            methods: [
+                .protobuf(Etcdserverpb_KV.Method.Range.descriptor, echo.range),
+                .protobuf(Etcdserverpb_KV.Method.Put.descriptor, echo.put),
+            ],
+            forwarding: forwarding, logger: Logger(label: "test"))
+        let address = try await server.bind()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await grpc.serve() }
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .ipv4(address: "127.0.0.1", port: address.port!), transportSecurity: .plaintext,
+                config: .defaults)
+            try await withGRPCClient(transport: transport) { client in
+                try await body(client, server)
+            }
+            server.beginGracefulShutdown()
+            grpc.beginGracefulShutdown()
+            await server.close()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("a unary call is answered on the lean path, many at once on one connection")
+    func unaryCalls() async throws {
+        try await withServer { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        var request = Etcdserverpb_RangeRequest()
+                        request.key = Data("key-\(index)".utf8)
+                        request.limit = Int64(index)
+                        let response = try await kv.range(request)
+                        #expect(response.kvs.first?.value == request.key)
+                        #expect(response.count == Int64(index))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("responses larger than HTTP/2's default windows arrive whole, as do requests beyond the connection window")
+    func largeMessages() async throws {
+        try await withServer { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            var request = Etcdserverpb_RangeRequest()
+            request.key = Data(repeating: UInt8(ascii: "k"), count: 200 * 1024)
+            request.rangeEnd = Data(repeating: UInt8(ascii: "e"), count: 50 * 1024)
+            // 80 requests of 250 KiB: more than the 16 MiB connection window, which must be given back.
+            for _ in 0..<80 {
+                let response = try await kv.range(request)
+                #expect(response.kvs.first?.value.count == 250 * 1024)
+            }
+        }
+    }
+
+    @Test("a failure reaches the client with its code and its message, percent-encoding undone")
+    func failureStatus() async throws {
+        try await withServer { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            var request = Etcdserverpb_RangeRequest()
+            request.key = Data("fail".utf8)
+            do {
+                _ = try await kv.range(request)
+                Issue.record("the call succeeded")
+            } catch let error as RPCError {
+                #expect(error.code == .failedPrecondition)
+                #expect(error.message == "échec: 100% refusé\nsecond line")
+            }
+        }
+    }
+
+    @Test("a request above the limit is refused with resourceExhausted and the connection goes on")
+    func oversizedRequest() async throws {
+        try await withServer { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            var request = Etcdserverpb_RangeRequest()
+            request.key = Data(repeating: 1, count: Self.maximumMessageLength + 1)
+            do {
+                _ = try await kv.range(request)
+                Issue.record("the call succeeded")
+            } catch let error as RPCError {
+                #expect(error.code == .resourceExhausted)
+            }
+            var small = Etcdserverpb_RangeRequest()
+            small.key = Data("after".utf8)
+            #expect(try await kv.range(small).kvs.first?.key == small.key)
+        }
+    }
+
+    @Test("streaming calls and unregistered unary methods are forwarded to grpc-swift's server")
+    func forwardedCalls() async throws {
+        try await withServer { client, _ in
+            let watch = Etcdserverpb_Watch.Client(wrapping: client)
+            let ids: [Int64] = try await watch.watch(
+                requestProducer: { writer in
+                    for id in 1...50 {
+                        var request = Etcdserverpb_WatchRequest()
+                        request.createRequest.watchID = Int64(id)
+                        request.createRequest.key = Data(repeating: 7, count: 40 * 1024)
+                        try await writer.write(request)
+                    }
+                },
+                onResponse: { response in
+                    var ids: [Int64] = []
+                    for try await message in response.messages {
+                        #expect(message.events.first?.kv.value.count == 40 * 1024)
+                        ids.append(message.watchID)
+                    }
+                    return ids
+                })
+            #expect(ids == Array(1...50))
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            do {
+                _ = try await kv.txn(Etcdserverpb_TxnRequest())
+                Issue.record("the call succeeded")
+            } catch let error as RPCError {
+                #expect(error.code == .unimplemented)
+            }
+            let unknown = Etcdserverpb_Auth.Client(wrapping: client)
+            do {
+                _ = try await unknown.authEnable(Etcdserverpb_AuthEnableRequest())
+                Issue.record("the call succeeded")
+            } catch let error as RPCError {
+                #expect(error.code == .unimplemented)
+            }
+        }
+    }
+
+    @Test("a graceful shutdown lets a call in progress finish and refuses the connection afterwards")
+    func gracefulShutdown() async throws {
+        try await withServer { client, server in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            _ = try await kv.put(Etcdserverpb_PutRequest())  // connected
+            var slow = Etcdserverpb_PutRequest()
+            slow.lease = 500  // EchoKV's Put sleeps this many milliseconds
+            async let answered = kv.put(slow)
+            try await Task.sleep(for: .milliseconds(200))
+            server.beginGracefulShutdown()
+            _ = try await answered
+            let deadline = ContinuousClock.now + .seconds(5)
+            while server.connectionCount > 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(server.connectionCount == 0)
+        }
+    }
+}
