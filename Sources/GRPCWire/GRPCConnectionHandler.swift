@@ -54,7 +54,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             /// A unary call being read; its task once the request is whole.
             case unary(UnaryMethod, task: Task<Void, Never>?)
             case forwarded(
-                AsyncThrowingStream<RPCRequestPart<[UInt8]>, any Error>.Continuation, ForwardedCallCancellation)
+                AsyncThrowingStream<ForwardedInbound.Part, any Error>.Continuation, ForwardedCallCancellation)
             /// Answered already (a refused or malformed call); what the client still sends is dropped.
             case answered
         }
@@ -140,11 +140,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     private func open(_ streamID: HTTP2StreamID, headers: HPACKHeaders, endStream: Bool, context: ChannelHandlerContext) {
         var call = CallState(kind: .answered, reader: GRPCMessageReader(maximumLength: maximumMessageLength))
-        if quiescing {
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .rstStream(.refusedStream))), promise: nil)
-            scheduleFlush(context: context)
-            return
-        }
         guard let path = headers.first(name: ":path"), let descriptor = Self.descriptor(path: path) else {
             streams[streamID] = call
             answer(streamID, Status(code: .unimplemented, message: "no method at this path"), context: context)
@@ -159,11 +154,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             call.kind = .unary(method, task: nil)
             streams[streamID] = call
         } else {
-            let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCRequestPart<[UInt8]>.self)
-            continuation.yield(.metadata(GRPCHeaders.metadata(in: headers)))
+            let (parts, continuation) = AsyncThrowingStream.makeStream(of: ForwardedInbound.Part.self)
+            continuation.yield(ForwardedInbound.Part(part: .metadata(GRPCHeaders.metadata(in: headers)), windowBytes: 0))
             let cancellation = ForwardedCallCancellation()
-            let writer = ForwardedStreamWriter(
-                connection: NIOLoopBound(self, eventLoop: context.eventLoop), streamID: streamID)
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let writer = ForwardedStreamWriter(connection: connection, streamID: streamID)
+            let inbound = ForwardedInbound(parts: parts) { bytes in
+                connection.eventLoop.execute { connection.value.consumed(bytes, on: streamID) }
+            }
             let forwarded = ForwardedCall(
                 stream: RPCStream(
                     descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: inbound),
@@ -187,16 +185,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         context: ChannelHandlerContext
     ) {
         guard var call = streams[streamID] else { return }
-        if !endStream {
-            call.unconsumedWindow += flowControlled
-            if call.unconsumedWindow >= streamWindow / 2 {
-                context.write(
-                    wrapOutboundOut(HTTP2Frame(
-                        streamID: streamID, payload: .windowUpdate(windowSizeIncrement: call.unconsumedWindow))),
-                    promise: nil)
-                call.unconsumedWindow = 0
-                scheduleFlush(context: context)
-            }
+        if case .forwarded = call.kind {
+            // The message bytes go back to the window as the service takes the messages; padding at once.
+            giveBack(flowControlled - bytes.readableBytes, on: streamID, call: &call, endStream: endStream, context: context)
+        } else {
+            giveBack(flowControlled, on: streamID, call: &call, endStream: endStream, context: context)
         }
         if case .answered = call.kind {
             streams[streamID] = call
@@ -206,7 +199,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         call.reader.append(bytes)
         if case .forwarded(let continuation, _) = call.kind {
             do {
-                while let message = try call.reader.next() { continuation.yield(.message(message)) }
+                while let message = try call.reader.next() {
+                    let part = ForwardedInbound.Part(
+                        part: .message(message), windowBytes: GRPCMessageFrame.prefixLength + message.count)
+                    continuation.yield(part)
+                }
             } catch {
                 continuation.finish(throwing: RPCError(code: .resourceExhausted, message: "\(error)"))
                 call.kind = .answered
@@ -220,6 +217,29 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             }
         }
         if endStream { endRequest(streamID, context: context) }
+    }
+
+    /// Counts `bytes` as read from a stream's window, and gives the window back once half of it is.
+    private func giveBack(
+        _ bytes: Int, on streamID: HTTP2StreamID, call: inout CallState, endStream: Bool, context: ChannelHandlerContext
+    ) {
+        if endStream || bytes <= 0 { return }
+        call.unconsumedWindow += bytes
+        if call.unconsumedWindow >= streamWindow / 2 {
+            context.write(
+                wrapOutboundOut(HTTP2Frame(
+                    streamID: streamID, payload: .windowUpdate(windowSizeIncrement: call.unconsumedWindow))),
+                promise: nil)
+            call.unconsumedWindow = 0
+            scheduleFlush(context: context)
+        }
+    }
+
+    /// A forwarded call's service has taken messages holding `bytes` of the stream's window.
+    func consumed(_ bytes: Int, on streamID: HTTP2StreamID) {
+        guard let context, var call = streams[streamID], !call.requestEnded else { return }
+        giveBack(bytes, on: streamID, call: &call, endStream: false, context: context)
+        streams[streamID] = call
     }
 
     private func endRequest(_ streamID: HTTP2StreamID, context: ChannelHandlerContext) {
@@ -360,7 +380,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Connection
 
-    /// Refuses new calls from now on and closes the connection once its open calls have ended.
+    /// Tells the client to open no more calls (GOAWAY) and closes the connection once the open calls have
+    /// ended. The GOAWAY names the highest stream id, so calls the client opened before it arrived are still
+    /// served rather than refused: a refused call would reach a client that does not retry as a failure.
     func quiesce() {
         guard let context, !quiescing else { return }
         quiescing = true

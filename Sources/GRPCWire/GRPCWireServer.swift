@@ -10,8 +10,9 @@ import Synchronization
 ///
 /// Guarantees: a call is answered exactly once (a response and trailers, trailers alone, or a reset when the
 /// client resets first); requests above `maximumMessageLength` are refused with `resourceExhausted` before
-/// they are buffered whole; after `beginGracefulShutdown()` no new call starts, and calls in progress end
-/// normally unless `close()` cuts them.
+/// they are buffered whole; a forwarded call's requests hold no more than its stream window until the
+/// service takes them; after `beginGracefulShutdown()` no connection is accepted, clients are told (GOAWAY)
+/// to open no more calls, and calls in progress end normally unless `close()` cuts them.
 public final class GRPCWireServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -20,7 +21,7 @@ public final class GRPCWireServer: Sendable {
         public var maximumMessageLength = 4 * 1024 * 1024
         /// The most calls open at once on one connection.
         public var maximumConcurrentStreams = 4096
-        /// The receive window of each stream.
+        /// The receive window of each stream; raised to twice the largest message when that is more.
         public var streamWindow = 1 << 20
 
         public init(host: String, port: Int) {
@@ -61,9 +62,13 @@ public final class GRPCWireServer: Sendable {
     /// Starts listening; returns the address bound (the port is chosen by the system when 0 was asked for).
     @discardableResult
     public func bind() async throws -> SocketAddress {
+        // A forwarded call gives its window back only as its messages are taken, so the window must hold two
+        // whole messages of the largest size: otherwise a client could stall halfway through one.
+        let streamWindow = max(
+            configuration.streamWindow, 2 * (configuration.maximumMessageLength + GRPCMessageFrame.prefixLength))
         let settings: HTTP2Settings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maximumConcurrentStreams),
-            HTTP2Setting(parameter: .initialWindowSize, value: configuration.streamWindow),
+            HTTP2Setting(parameter: .initialWindowSize, value: streamWindow),
             HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
         ]
         let listener = try await ServerBootstrap(group: group)
@@ -75,7 +80,7 @@ public final class GRPCWireServer: Sendable {
                     let handler = GRPCConnectionHandler(
                         methods: methods, forwarding: forwarding,
                         maximumMessageLength: configuration.maximumMessageLength,
-                        streamWindow: configuration.streamWindow, logger: logger)
+                        streamWindow: streamWindow, logger: logger)
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: settings))
                     try sync.addHandler(handler)

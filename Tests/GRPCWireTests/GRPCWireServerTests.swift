@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCWire
 import Logging
+import Synchronization
 import Testing
 
 /// The lean server as grpc-swift's own client sees it: unary calls answered on the lean path, streaming calls
@@ -62,11 +63,12 @@ struct GRPCWireServerTests {
     /// Runs a lean server with EchoKV's Range and Put on the lean path and everything forwarded, and a client
     /// connected to it.
     func withServer(
+        watch: any RegistrableRPCService = EchoWatch(),
         _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, GRPCWireServer) async throws -> Void
     ) async throws {
         let echo = EchoKV()
         let forwarding = ForwardedStreamTransport()
-        let grpc = GRPCServer(transport: forwarding, services: [echo, EchoWatch()])
+        let grpc = GRPCServer(transport: forwarding, services: [echo, watch])
         var configuration = GRPCWireServer.Configuration(host: "127.0.0.1", port: 0)
         configuration.maximumMessageLength = Self.maximumMessageLength
         let server = GRPCWireServer(
@@ -197,6 +199,57 @@ struct GRPCWireServerTests {
             } catch let error as RPCError {
                 #expect(error.code == .unimplemented)
             }
+        }
+    }
+
+    /// A Watch service that takes one request, then nothing until the gate opens, then counts the rest and
+    /// answers once with the count as the watch id.
+    struct GatedWatch: Etcdserverpb_Watch.SimpleServiceProtocol {
+        let gate = AsyncStream.makeStream(of: Void.self)
+
+        func watch(
+            request: RPCAsyncSequence<Etcdserverpb_WatchRequest, any Error>,
+            response: RPCWriter<Etcdserverpb_WatchResponse>, context: ServerContext
+        ) async throws {
+            var iterator = request.makeAsyncIterator()
+            guard try await iterator.next() != nil else { return }
+            for await _ in gate.stream { break }
+            var count: Int64 = 1
+            while try await iterator.next() != nil { count += 1 }
+            var answer = Etcdserverpb_WatchResponse()
+            answer.watchID = count
+            try await response.write(answer)
+        }
+    }
+
+    @Test("a forwarded stream whose service does not read holds its client back instead of buffering")
+    func forwardedBackPressure() async throws {
+        let gated = GatedWatch()
+        try await withServer(watch: gated) { client, _ in
+            let watch = Etcdserverpb_Watch.Client(wrapping: client)
+            let sent = Mutex(0)
+            let total = 1000
+            let count: Int64 = try await watch.watch(
+                requestProducer: { writer in
+                    var request = Etcdserverpb_WatchRequest()
+                    request.createRequest.key = Data(repeating: 7, count: 40 * 1024)
+                    for _ in 0..<total {
+                        try await writer.write(request)
+                        sent.withLock { $0 += 1 }
+                    }
+                },
+                onResponse: { response in
+                    // 40 MB offered: with the service not reading, the stream's window and the sockets' buffers
+                    // hold far less.
+                    try await Task.sleep(for: .milliseconds(1500))
+                    let held = sent.withLock { $0 }
+                    #expect(held < total * 6 / 10, "\(held) of \(total) messages went out to a service that reads none")
+                    gated.gate.continuation.finish()
+                    var count: Int64 = 0
+                    for try await message in response.messages { count = message.watchID }
+                    return count
+                })
+            #expect(count == Int64(total))
         }
     }
 
