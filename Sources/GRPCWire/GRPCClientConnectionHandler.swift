@@ -17,7 +17,6 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
 
     /// The flow-control window this side announces; the peer gets bytes back once half of it is read.
     static let windowSize = 65_535
-    private static let windowUpdateThreshold = windowSize / 2
 
     /// The HTTP/2 handler in front of this one. Its limits on the rate of control frames, RST_STREAM frames,
     /// stream errors and glitches guard against a hostile peer; they are lifted because a client trusts its
@@ -47,8 +46,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
         let continuation: CheckedContinuation<[UInt8], any Error>
         var reader: GRPCMessageReader
         var message: [UInt8]?
-        /// DATA bytes read on this stream since its window was last given back.
-        var unacknowledged = 0
+        var window = StreamReceiveWindow(size: GRPCClientConnectionHandler.windowSize)
     }
 
     private let maximumResponseLength: Int
@@ -57,8 +55,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
     private var nextStreamID: Int32 = 1
     /// Why new calls are refused, once the connection is closing or closed.
     private var refusal: RPCError?
-    /// Whether a WINDOW_UPDATE for the connection is written but not yet counted by the HTTP/2 handler.
-    private var connectionWindowUpdatePending = false
+    private var connectionWindow = ConnectionReceiveWindow(size: windowSize)
     private var flushScheduled = false
 
     init(maximumResponseLength: Int) {
@@ -156,8 +153,7 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
         _ frame: HTTP2Frame.FramePayload.Data, on streamID: HTTP2StreamID, context: ChannelHandlerContext
     ) {
         guard case .byteBuffer(let bytes) = frame.data, let index = calls.index(forKey: streamID) else { return }
-        // Padding counts against the window as well.
-        let length = bytes.readableBytes + (frame.paddingBytes.map { $0 + 1 } ?? 0)
+        let length = frame.flowControlledLength
         calls.values[index].reader.append(bytes)
         do {
             while let message = try calls.values[index].reader.next() {
@@ -176,10 +172,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
             finish(streamID, status: Status(code: .internalError, message: "the response ended without trailers"))
             return
         }
-        calls.values[index].unacknowledged += length
-        if calls.values[index].unacknowledged >= Self.windowUpdateThreshold {
-            giveBackWindow(calls.values[index].unacknowledged, on: streamID, context: context)
-            calls.values[index].unacknowledged = 0
+        if let increment = calls.values[index].window.read(length) {
+            giveBackWindow(increment, on: streamID, context: context)
         }
     }
 
@@ -205,14 +199,8 @@ final class GRPCClientConnectionHandler: ChannelInboundHandler {
             // A stream closed before its trailers arrived: reset by either side, or cut off by GOAWAY.
             fail(closed.streamID, error: Self.error(forReset: closed.reason))
         case let window as NIOHTTP2WindowUpdatedEvent where window.streamID == .rootStream:
-            // The connection's window is followed here rather than counted from DATA frames read: frames of a
-            // stream already reset use it up too, and the HTTP/2 handler drops them before they reach this one.
-            guard let size = window.inboundWindowSize else { break }
-            if size > Self.windowSize - Self.windowUpdateThreshold {
-                connectionWindowUpdatePending = false
-            } else if !connectionWindowUpdatePending {
-                connectionWindowUpdatePending = true
-                giveBackWindow(Self.windowSize - size, on: .rootStream, context: context)
+            if let size = window.inboundWindowSize, let increment = connectionWindow.changed(to: size) {
+                giveBackWindow(increment, on: .rootStream, context: context)
             }
         default:
             break

@@ -17,7 +17,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     /// The connection window advertised on top of HTTP/2's initial 65,535 bytes, so that many concurrent
     /// requests never wait for a window update.
-    static let connectionWindow = 1 << 24
+    static let connectionWindowSize = 1 << 24
 
     private let methods: [String: UnaryMethod]
     private let forwarding: ForwardedStreamTransport
@@ -26,13 +26,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
 
     private var streams: [HTTP2StreamID: CallState] = [:]
-    /// A connection window update has been sent and nio-http2 has not yet counted it.
-    private var connectionUpdatePending = false
+    private var connectionWindow = ConnectionReceiveWindow(size: connectionWindowSize)
     private var context: ChannelHandlerContext?
     /// Kept after the handler is removed, for answering writes that arrive too late.
     private var eventLoop: (any EventLoop)?
     private var flushScheduled = false
     private var quiescing = false
+    /// The client has answered the PING that followed the GOAWAY.
+    private var goAwaySeen = false
+    private static let goAwayPing = HTTP2PingData(withInteger: 0x6B65_656C_676F_6177)
     private var closing = false
     private var remotePeer = ""
     private var localPeer = ""
@@ -61,7 +63,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
         var kind: Kind
         var reader: GRPCMessageReader
-        var unconsumedWindow = 0
+        var window: StreamReceiveWindow
         var requestEnded = false
         var responseStarted = false
         var responseEnded = false
@@ -79,7 +81,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         remotePeer = Self.describe(context.channel.remoteAddress)
         localPeer = Self.describe(context.channel.localAddress)
-        let increment = Self.connectionWindow - 65_535
+        let increment = Self.connectionWindowSize - 65_535
         context.writeAndFlush(
             wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
             promise: nil)
@@ -103,11 +105,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 endRequest(frame.streamID, context: context)
             }
         case .data(let data):
-            let length = data.data.readableBytes + (data.paddingBytes ?? 0)
+            let length = data.flowControlledLength
             guard case .byteBuffer(let bytes) = data.data else { return }
             receive(bytes, flowControlled: length, on: frame.streamID, endStream: data.endStream, context: context)
         case .rstStream:
             if let call = streams.removeValue(forKey: frame.streamID) { Self.abandon(call) }
+        case .ping(let data, ack: true) where data == Self.goAwayPing:
+            // The client has read the GOAWAY: every call it opened before that has arrived (and been refused),
+            // and closing now cannot cut a refusal short.
+            goAwaySeen = true
+            scheduleFlush(context: context)
         default:
             break
         }
@@ -115,9 +122,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let window = event as? NIOHTTP2WindowUpdatedEvent, window.streamID == .rootStream,
-            let size = window.inboundWindowSize
+            let size = window.inboundWindowSize, let increment = connectionWindow.changed(to: size)
         {
-            topUpConnectionWindow(size, context: context)
+            writeWindowUpdate(increment, on: .rootStream, context: context)
         }
         if let closed = event as? StreamClosedEvent, let call = streams.removeValue(forKey: closed.streamID) {
             if !call.responseEnded { Self.abandon(call) }
@@ -139,7 +146,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     // MARK: Requests
 
     private func open(_ streamID: HTTP2StreamID, headers: HPACKHeaders, endStream: Bool, context: ChannelHandlerContext) {
-        var call = CallState(kind: .answered, reader: GRPCMessageReader(maximumLength: maximumMessageLength))
+        var call = CallState(
+            kind: .answered, reader: GRPCMessageReader(maximumLength: maximumMessageLength),
+            window: StreamReceiveWindow(size: streamWindow))
         guard let path = headers.first(name: ":path"), let descriptor = Self.descriptor(path: path) else {
             streams[streamID] = call
             answer(streamID, Status(code: .unimplemented, message: "no method at this path"), context: context)
@@ -224,15 +233,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         _ bytes: Int, on streamID: HTTP2StreamID, call: inout CallState, endStream: Bool, context: ChannelHandlerContext
     ) {
         if endStream || bytes <= 0 { return }
-        call.unconsumedWindow += bytes
-        if call.unconsumedWindow >= streamWindow / 2 {
-            context.write(
-                wrapOutboundOut(HTTP2Frame(
-                    streamID: streamID, payload: .windowUpdate(windowSizeIncrement: call.unconsumedWindow))),
-                promise: nil)
-            call.unconsumedWindow = 0
-            scheduleFlush(context: context)
-        }
+        if let increment = call.window.read(bytes) { writeWindowUpdate(increment, on: streamID, context: context) }
+    }
+
+    private func writeWindowUpdate(_ increment: Int, on streamID: HTTP2StreamID, context: ChannelHandlerContext) {
+        context.write(
+            wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: .windowUpdate(windowSizeIncrement: increment))),
+            promise: nil)
+        scheduleFlush(context: context)
     }
 
     /// A forwarded call's service has taken messages holding `bytes` of the stream's window.
@@ -381,8 +389,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     // MARK: Connection
 
     /// Tells the client to open no more calls (GOAWAY) and closes the connection once the open calls have
-    /// ended. The GOAWAY names the highest stream id, so calls the client opened before it arrived are still
-    /// served rather than refused: a refused call would reach a client that does not retry as a failure.
+    /// ended. A call the client opens before it reads the GOAWAY is refused by nio-http2 with REFUSED_STREAM,
+    /// which tells the client it was not processed and may be sent again elsewhere.
     func quiesce() {
         guard let context, !quiescing else { return }
         quiescing = true
@@ -391,11 +399,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 streamID: .rootStream,
                 payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil))),
             promise: nil)
+        // The connection may close only once the client has answered a PING sent after the GOAWAY: until
+        // then a call it opened before reading the GOAWAY may still be on its way, and the client should
+        // learn from its refusal, not from a closed connection, that it was not processed.
+        context.write(
+            wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .ping(Self.goAwayPing, ack: false))),
+            promise: nil)
         scheduleFlush(context: context)
     }
 
     private func closeIfQuiet() {
-        guard quiescing, !closing, streams.isEmpty, let context else { return }
+        guard quiescing, goAwaySeen, !closing, streams.isEmpty, let context else { return }
         // Only the sending side is shut: a full close with the client's bytes still unread would reset the
         // connection, and the client could lose the last response. The client closes when it sees the end; the
         // timer covers a client that never does.
@@ -404,22 +418,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         context.close(mode: .output, promise: nil)
         context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { [self] in
             self.context?.close(promise: nil)
-        }
-    }
-
-    /// Gives the connection's window back once half of it is used. It is followed from nio-http2's window
-    /// events rather than counted from DATA frames read: frames of a stream already reset use it up too, and
-    /// nio-http2 drops them before they reach this handler.
-    private func topUpConnectionWindow(_ size: Int, context: ChannelHandlerContext) {
-        if size > Self.connectionWindow / 2 {
-            connectionUpdatePending = false
-        } else if !connectionUpdatePending {
-            connectionUpdatePending = true
-            context.write(
-                wrapOutboundOut(HTTP2Frame(
-                    streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: Self.connectionWindow - size))),
-                promise: nil)
-            scheduleFlush(context: context)
         }
     }
 

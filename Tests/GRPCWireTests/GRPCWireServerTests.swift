@@ -26,7 +26,11 @@ struct GRPCWireServerTests {
             response.count = Int64(request.limit)
             return response
         }
+        /// Slow puts (a lease given) that have reached the service.
+        static let slowPutsArrived = Mutex(0)
+
         func put(request: Etcdserverpb_PutRequest, context: ServerContext) async throws -> Etcdserverpb_PutResponse {
+            if request.lease > 0 { Self.slowPutsArrived.withLock { $0 += 1 } }
             try await Task.sleep(for: .milliseconds(Int(request.lease)))
             return Etcdserverpb_PutResponse()
         }
@@ -228,11 +232,13 @@ struct GRPCWireServerTests {
         try await withServer(watch: gated) { client, _ in
             let watch = Etcdserverpb_Watch.Client(wrapping: client)
             let sent = Mutex(0)
-            let total = 1000
+            // Many small messages rather than few large ones: grpc-swift's client accepts up to about a thousand
+            // writes before it waits for the connection, whatever their size, and "held" counts writes accepted.
+            let total = 10_000
             let count: Int64 = try await watch.watch(
                 requestProducer: { writer in
                     var request = Etcdserverpb_WatchRequest()
-                    request.createRequest.key = Data(repeating: 7, count: 40 * 1024)
+                    request.createRequest.key = Data(repeating: 7, count: 4 * 1024)
                     for _ in 0..<total {
                         try await writer.write(request)
                         sent.withLock { $0 += 1 }
@@ -260,8 +266,14 @@ struct GRPCWireServerTests {
             _ = try await kv.put(Etcdserverpb_PutRequest())  // connected
             var slow = Etcdserverpb_PutRequest()
             slow.lease = 500  // EchoKV's Put sleeps this many milliseconds
+            let arrivedBefore = EchoKV.slowPutsArrived.withLock { $0 }
             async let answered = kv.put(slow)
-            try await Task.sleep(for: .milliseconds(200))
+            // The shutdown must meet the call in progress at the server, not on its way there (a call that
+            // arrives after the GOAWAY is refused, as HTTP/2 has it).
+            let arrivalDeadline = ContinuousClock.now + .seconds(10)
+            while EchoKV.slowPutsArrived.withLock({ $0 }) == arrivedBefore && ContinuousClock.now < arrivalDeadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             server.beginGracefulShutdown()
             _ = try await answered
             let deadline = ContinuousClock.now + .seconds(5)
