@@ -31,7 +31,7 @@ let coreTargets: [Target] = [
     .target(name: "Raft"),
     .target(name: "RaftTestKit", dependencies: ["Raft"]),
     .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftTestKit"]),
-    .target(name: "RaftLog", dependencies: ["Raft", "LMDB"]),
+    .target(name: "RaftLog", dependencies: ["Raft", "LMDB", "MVCC"]),
     .testTarget(name: "RaftLogTests", dependencies: ["RaftLog", "Raft", "LMDB"]),
     .target(name: "ChaosCheck"),
     .testTarget(name: "ChaosCheckTests", dependencies: ["ChaosCheck"]),

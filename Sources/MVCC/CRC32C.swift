@@ -1,5 +1,5 @@
 /// CRC-32 with the Castagnoli polynomial (as etcd's hashes), table driven.
-struct CRC32C {
+public struct CRC32C: Sendable {
     private static let table: [UInt32] = (0..<256).map { index in
         var crc = UInt32(index)
         for _ in 0..<8 {
@@ -10,7 +10,9 @@ struct CRC32C {
 
     private var state: UInt32 = 0xFFFF_FFFF
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         Self.table.withUnsafeBufferPointer { table in
             var crc = state
             for byte in bytes {
@@ -20,9 +22,9 @@ struct CRC32C {
         }
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    var value: UInt32 { state ^ 0xFFFF_FFFF }
+    public var value: UInt32 { state ^ 0xFFFF_FFFF }
 }

@@ -26,10 +26,15 @@ enum RaftLogEncoding {
     static func encode(_ entry: Entry) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(9 + entry.data.count)
+        append(entry, to: &out)
+        return out
+    }
+
+    /// The log value of `entry` (term, kind, payload) appended to `out`.
+    static func append(_ entry: Entry, to out: inout [UInt8]) {
         appendUInt64(entry.term, to: &out)
         out.append(entry.kind.rawValue)
         out.append(contentsOf: entry.data)
-        return out
     }
 
     static func decodeEntry(index: LogIndex, _ bytes: UnsafeRawBufferPointer) throws(RaftStorageError) -> Entry {
@@ -54,6 +59,19 @@ enum RaftLogEncoding {
         appendUInt64(state.vote ?? 0, to: &out)
         appendUInt64(state.commit, to: &out)
         return out
+    }
+
+    static func encodeUInt64(_ value: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        appendUInt64(value, to: &out)
+        return out
+    }
+
+    static func decodeUInt64(_ bytes: UnsafeRawBufferPointer) throws(RaftStorageError) -> UInt64 {
+        var reader = Reader(bytes)
+        let value = try reader.uint64()
+        try reader.expectEnd("integer")
+        return value
     }
 
     static func decodeHardState(_ bytes: UnsafeRawBufferPointer) throws(RaftStorageError) -> HardState {
@@ -122,20 +140,20 @@ enum RaftLogEncoding {
         }
     }
 
-    private static func appendUInt64(_ value: UInt64, to out: inout [UInt8]) {
+    static func appendUInt64(_ value: UInt64, to out: inout [UInt8]) {
         for shift in stride(from: 56, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
         }
     }
 
-    private static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
+    static func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
         for shift in stride(from: 24, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
         }
     }
 
     /// Reads fields in order, failing on truncated input rather than trapping: the bytes come from disk.
-    private struct Reader {
+    struct Reader {
         let bytes: UnsafeRawBufferPointer
         var offset = 0
 

@@ -1,22 +1,24 @@
 import LMDB
 import Raft
 
-/// A member's Raft log and Raft state, kept in LMDB beside the application's data so that one transaction
-/// can write both: applying committed entries and recording the applied index commit together.
+/// A member's Raft log and Raft state. Entries and hard states go to a `WriteAheadLog` (segment files in
+/// `wal/` inside the environment's directory): one sequential write and one sync per batch. What belongs with
+/// the application's data stays in LMDB, in the `raft_state` database, written in the application's own
+/// transactions: the membership with the applied index, the snapshot metadata and payload, the log start
+/// (the index and term of the entry before the first available one), the first log segment to replay, and
+/// the hard state as of the last snapshot or bootstrap (the log's newer hard states override it).
 ///
-/// Two named databases: `raft_log` (entries by index) and `raft_state` (hard state, membership with the
-/// applied index, snapshot metadata and payload, and the log start: the index and term of the entry before
-/// the first available one).
+/// The entries since the log start are also kept in memory, so Raft reads them without touching the disk.
+/// `save(entries:hardState:sync:)` writes to the log and publishes at once. The LMDB writes run inside a
+/// caller's `WriteTransaction` and are staged: the in-memory state moves only when the caller reports the
+/// commit with `committed()`, or drops the staged changes with `rolledBack()` when the transaction aborts or
+/// its commit fails. So the cache is never ahead of the disk. `write(_:)` does that bookkeeping for callers
+/// that need no transaction of their own.
 ///
-/// Reads (`RaftStorage`) see only committed transactions, and the first and last index come from an
-/// in-memory copy of the committed state. Writes run inside a caller's `WriteTransaction` and are staged:
-/// the in-memory state moves only when the caller reports the commit with `committed()`, or drops the staged
-/// changes with `rolledBack()` when the transaction aborts or its commit fails. So the cache is never ahead of
-/// the disk. `write(_:)` does that bookkeeping for callers that need no transaction of their own.
-///
-/// Guarantees, given that the caller commits what it stages: after a crash and reopen the store answers
-/// exactly as it did after the last committed write. Every change of one transaction is atomic with the
-/// caller's own writes in it.
+/// Guarantees, given that the caller commits what it stages and saves with `sync` what Raft says must be
+/// synced: after a crash and reopen the store answers as it did after the last synced save and the last
+/// committed transaction. A database written before the log moved out of LMDB (entries in `raft_log`) is
+/// carried over to the log when opened.
 ///
 /// Not thread-safe: owned by one driver, like the `RaftNode` that reads it. The environment must allow two
 /// more named databases than its other users need.
@@ -30,6 +32,7 @@ public final class RaftLogStore: RaftStorage {
         static let snapshot = Array("snapshot".utf8)
         static let snapshotData = Array("snapshot_data".utf8)
         static let logStart = Array("log_start".utf8)
+        static let firstLogSegment = Array("first_log_segment".utf8)
     }
 
     /// What `raft_state` and the bounds of `raft_log` hold, as of one transaction.
@@ -41,14 +44,20 @@ public final class RaftLogStore: RaftStorage {
         var snapshot = Snapshot()
         /// The entry before the first available one: the snapshot's, or the last compacted.
         var start = LogPosition(index: 0, term: 0)
-        var lastIndex: LogIndex = 0
+        /// The entries after `start`, in index order.
+        var entries: [Entry] = []
+        var lastIndex: LogIndex { start.index + LogIndex(entries.count) }
 
         var isEmpty: Bool { hardState == HardState() && snapshot.isEmpty && lastIndex == 0 }
     }
 
     public let environment: Environment
+    /// Holds entries only in databases written before the write-ahead log; emptied when opened.
     private let log: Database
     private let state: Database
+    private var wal: WriteAheadLog!
+    /// Set when the staged transaction replaces the log with a snapshot: the log's segments go on commit.
+    private var stagedLogReset = false
 
     /// The state as of the last commit reported by `committed()`.
     private var published: State
@@ -60,19 +69,53 @@ public final class RaftLogStore: RaftStorage {
     /// Opens the Raft databases in `environment` (creating them if needed) and loads the stored state. An
     /// environment without Raft state gives an empty store: a member joining a running group, which learns
     /// everything from the leader's snapshot.
-    public init(environment: Environment) throws {
+    ///
+    /// `logSegmentSize` is the size at which the write-ahead log starts a new segment file.
+    public init(environment: Environment, logSegmentSize: Int = 64 << 20) throws {
         self.environment = environment
         log = try environment.openDatabase(Self.logDatabaseName, flags: .create)
         state = try environment.openDatabase(Self.stateDatabaseName, flags: .create)
         published = State()
-        published = try environment.read { txn in try self.load(txn) }
+        var loaded = State()
+        var legacyEntries: [Entry] = []
+        var firstSegment: UInt64 = 0
+        try environment.read { txn in
+            loaded = try self.load(txn)
+            legacyEntries = loaded.entries
+            firstSegment = try self.record(txn, StateKey.firstLogSegment, RaftLogEncoding.decodeUInt64) ?? 0
+        }
+        let directory =
+            environment.configuration.usesSubdirectory ? environment.path + "/wal" : environment.path + "-wal"
+        // The log syncs as its environment does: not at all for throw-away data (`MDB_NOSYNC`).
+        wal = try WriteAheadLog(
+            directory: directory, firstSegment: firstSegment, segmentSize: logSegmentSize,
+            syncs: environment.configuration.durability != .noSync
+        ) { record in
+            switch record {
+            case .entries(let entries): try Self.merge(entries, into: &loaded)
+            case .hardState(let hardState): loaded.hardState = hardState
+            }
+        }
+        if loaded.hardState.commit < loaded.start.index && !loaded.snapshot.isEmpty {
+            // Everything up to the snapshot is committed, whatever the last saved hard state says.
+            loaded.hardState.commit = loaded.start.index
+        }
+        published = loaded
+        if !legacyEntries.isEmpty {
+            try wal.append(
+                entries: legacyEntries, hardState: loaded.hardState, nextIndex: loaded.lastIndex + 1,
+                currentHardState: loaded.hardState, sync: true)
+            try environment.write { txn in try txn.empty(log) }
+        }
     }
 
     /// Opens the store of an initial member of a new group: a store without Raft state starts from
     /// `Snapshot.bootstrap(confState, data:)` (term 1, committed through index 1), written before this
     /// returns. A store that has state (a restart) is opened as it is; `confState` is then ignored.
-    public convenience init(environment: Environment, bootstrap confState: ConfState, data: [UInt8] = []) throws {
-        try self.init(environment: environment)
+    public convenience init(
+        environment: Environment, bootstrap confState: ConfState, data: [UInt8] = [], logSegmentSize: Int = 64 << 20
+    ) throws {
+        try self.init(environment: environment, logSegmentSize: logSegmentSize)
         if isEmpty {
             try write { txn in try self.bootstrap(confState, data: data, in: txn) }
         }
@@ -100,9 +143,15 @@ public final class RaftLogStore: RaftStorage {
         if lo <= bounds.start.index { throw .compacted }
         if hi > bounds.lastIndex + 1 { throw .unavailable }
         if lo >= hi { return [] }
-        return try reading { txn throws(RaftStorageError) in
-            try Self.readEntries(txn, log, from: lo, to: hi, maxSize: maxSize)
+        let base = Int(lo - bounds.start.index - 1)
+        var end = base + 1
+        var size = bounds.entries[base].byteSize
+        while end < Int(hi - bounds.start.index - 1) {
+            size += bounds.entries[end].byteSize
+            if size > maxSize { break }
+            end += 1
         }
+        return Array(bounds.entries[base..<end])
     }
 
     public func term(of index: LogIndex) throws(RaftStorageError) -> Term {
@@ -110,7 +159,7 @@ public final class RaftLogStore: RaftStorage {
         if index < bounds.start.index { throw .compacted }
         if index > bounds.lastIndex { throw .unavailable }
         if index == bounds.start.index { return bounds.start.term }
-        return try reading { txn throws(RaftStorageError) in try Self.readTerm(txn, log, of: index) }
+        return bounds.entries[Int(index - bounds.start.index - 1)].term
     }
 
     public func firstIndex() throws(RaftStorageError) -> LogIndex { published.start.index + 1 }
@@ -120,9 +169,8 @@ public final class RaftLogStore: RaftStorage {
     public func snapshot() throws(RaftStorageError) -> Snapshot {
         var snapshot = published.snapshot
         if !snapshot.isEmpty {
-            snapshot.data = try reading { txn throws(RaftStorageError) in
-                try Self.lmdb { try txn.get(state, StateKey.snapshotData) } ?? []
-            }
+            snapshot.data = try Self.lmdb { try environment.read { txn in try txn.get(state, StateKey.snapshotData) } }
+                ?? []
         }
         return snapshot
     }
@@ -138,35 +186,31 @@ public final class RaftLogStore: RaftStorage {
             HardState(term: Snapshot.bootstrapTerm, vote: nil, commit: Snapshot.bootstrapIndex), in: txn)
     }
 
-    /// Appends `entries` (consecutive indexes), replacing every stored entry from the first one's index on:
-    /// a conflicting suffix is truncated, as Raft requires. Entries already compacted are skipped.
-    public func append(_ entries: [Entry], in txn: WriteTransaction) throws {
-        guard let first = entries.first else { return }
-        let base = current(txn)
-        precondition(
-            first.index <= base.lastIndex + 1, "gap in log: appending \(first.index) after \(base.lastIndex)")
-        let toAppend = entries.drop { $0.index <= base.start.index }
-        guard let from = toAppend.first?.index else { return }
-        try stage(txn) { next in
-            // Truncation is rare (a follower overwriting an uncommitted tail), so deleting key by key is fine.
-            var index = from
-            while index <= next.lastIndex {
-                try txn.delete(log, key: RaftLogEncoding.key(index))
-                index += 1
+    /// Appends `entries` (consecutive indexes) to the log, replacing every entry from the first one's index on
+    /// (a conflicting suffix is truncated, as Raft requires; entries already compacted are skipped), then
+    /// records `hardState`, in one write; syncs when `sync` is set (and the environment syncs its commits).
+    /// Published at once: no transaction is involved, and none may be staging.
+    public func save(entries: [Entry], hardState: HardState?, sync: Bool = true) throws(RaftStorageError) {
+        precondition(staged == nil, "saving to the Raft log while a transaction stages writes")
+        let toAppend = Array(entries.drop { $0.index <= published.start.index })
+        if let first = toAppend.first {
+            precondition(
+                first.index <= published.lastIndex + 1,
+                "gap in log: appending \(first.index) after \(published.lastIndex)")
+            for (offset, entry) in toAppend.enumerated() {
+                precondition(entry.index == first.index + LogIndex(offset), "appending non-consecutive entry \(entry.index)")
             }
-            var expected = from
-            for entry in toAppend {
-                precondition(entry.index == expected, "appending non-consecutive entry \(entry.index)")
-                let stored = try txn.put(
-                    log, key: RaftLogEncoding.key(entry.index), value: RaftLogEncoding.encode(entry), flags: .append)
-                guard stored else { throw RaftStorageError.failure("raft log entry \(entry.index) out of order") }
-                expected += 1
-            }
-            next.lastIndex = expected - 1
         }
+        try wal.append(
+            entries: toAppend, hardState: hardState, nextIndex: published.lastIndex + 1,
+            currentHardState: published.hardState, sync: sync)
+        if !toAppend.isEmpty { try Self.merge(toAppend, into: &published) }
+        if let hardState { published.hardState = hardState }
     }
 
+    /// Records `hardState` in LMDB, as of a bootstrap; later hard states go through `save`.
     public func setHardState(_ hardState: HardState, in txn: WriteTransaction) throws {
+        precondition(wal.segments.isEmpty, "a hard state for LMDB while the log holds newer ones")
         try stage(txn) { next in
             try txn.put(state, key: StateKey.hardState, value: RaftLogEncoding.encode(hardState))
             next.hardState = hardState
@@ -193,6 +237,14 @@ public final class RaftLogStore: RaftStorage {
             guard snapshot.index > next.snapshot.index || next.snapshot.isEmpty else { return }
             try txn.empty(log)
             try writeSnapshot(snapshot, in: txn, into: &next)
+            // The log's segments go once this commits; from then on LMDB holds the hard state in force.
+            if next.hardState.term < snapshot.term {
+                next.hardState = HardState(term: snapshot.term, vote: nil, commit: next.hardState.commit)
+            }
+            next.hardState.commit = max(next.hardState.commit, snapshot.index)
+            try txn.put(state, key: StateKey.hardState, value: RaftLogEncoding.encode(next.hardState))
+            try txn.put(state, key: StateKey.firstLogSegment, value: RaftLogEncoding.encodeUInt64(wal.nextSequence))
+            stagedLogReset = true
             try txn.put(
                 state, key: StateKey.membership,
                 value: RaftLogEncoding.encode(snapshot.confState, appliedIndex: snapshot.index))
@@ -200,7 +252,7 @@ public final class RaftLogStore: RaftStorage {
             next.appliedIndex = snapshot.index
             next.start = LogPosition(index: snapshot.index, term: snapshot.term)
             try txn.put(state, key: StateKey.logStart, value: RaftLogEncoding.encode(next.start))
-            next.lastIndex = snapshot.index
+            next.entries = []
         }
     }
 
@@ -213,7 +265,7 @@ public final class RaftLogStore: RaftStorage {
         try stage(txn) { next in
             if index <= next.snapshot.index { throw RaftStorageError.compacted }
             precondition(index <= next.lastIndex, "snapshot at \(index) is beyond the last entry \(next.lastIndex)")
-            let term = try termInTransaction(txn, of: index, state: next)
+            let term = Self.term(of: index, in: next)
             let snapshot = Snapshot(index: index, term: term, confState: confState, data: data)
             try writeSnapshot(snapshot, in: txn, into: &next)
             return snapshot
@@ -227,12 +279,8 @@ public final class RaftLogStore: RaftStorage {
             if index <= next.start.index { throw RaftStorageError.compacted }
             precondition(index <= next.lastIndex, "compaction at \(index) is beyond the last entry \(next.lastIndex)")
             precondition(index <= next.snapshot.index, "compaction at \(index) beyond the snapshot")
-            let term = try termInTransaction(txn, of: index, state: next)
-            var dropped = next.start.index + 1
-            while dropped <= index {
-                try txn.delete(log, key: RaftLogEncoding.key(dropped))
-                dropped += 1
-            }
+            let term = Self.term(of: index, in: next)
+            next.entries.removeFirst(Int(index - next.start.index))
             next.start = LogPosition(index: index, term: term)
             try txn.put(state, key: StateKey.logStart, value: RaftLogEncoding.encode(next.start))
         }
@@ -243,9 +291,18 @@ public final class RaftLogStore: RaftStorage {
     /// The transaction that staged writes has committed: reads now answer from its state. Harmless when
     /// nothing was staged.
     public func committed() {
-        if let staged { published = staged }
+        if let staged {
+            let compacted = staged.start.index > published.start.index
+            published = staged
+            if stagedLogReset {
+                wal.reset()
+            } else if compacted {
+                wal.removeSegments(coveredThrough: published.start.index)
+            }
+        }
         staged = nil
         stagingTransaction = nil
+        stagedLogReset = false
     }
 
     /// The transaction that staged writes aborted, or its commit failed: its writes are forgotten. Harmless
@@ -253,6 +310,7 @@ public final class RaftLogStore: RaftStorage {
     public func rolledBack() {
         staged = nil
         stagingTransaction = nil
+        stagedLogReset = false
     }
 
     /// Runs `body` in a write transaction of the store's environment, then publishes (on commit) or drops
@@ -301,9 +359,23 @@ public final class RaftLogStore: RaftStorage {
         next.snapshot = metadata
     }
 
-    private func termInTransaction(_ txn: WriteTransaction, of index: LogIndex, state next: State) throws -> Term {
-        if index == next.start.index { return next.start.term }
-        return try Self.readTerm(txn, log, of: index)
+    /// The term of `index`, which must be `start` or an entry in `state`.
+    private static func term(of index: LogIndex, in state: State) -> Term {
+        if index == state.start.index { return state.start.term }
+        return state.entries[Int(index - state.start.index - 1)].term
+    }
+
+    /// Adds entries read from the log (or saved) to `state`: those at or below the start are compacted away,
+    /// the rest replace every entry from the first one's index on.
+    private static func merge(_ entries: [Entry], into state: inout State) throws(RaftStorageError) {
+        let fresh = entries.drop { $0.index <= state.start.index }
+        guard let first = fresh.first else { return }
+        guard first.index <= state.lastIndex + 1 else {
+            throw .failure("raft log skips from entry \(state.lastIndex) to \(first.index)")
+        }
+        let keep = Int(first.index - state.start.index - 1)
+        if keep < state.entries.count { state.entries.removeSubrange(keep...) }
+        state.entries.append(contentsOf: fresh)
     }
 
     private func load(_ txn: ReadTransaction) throws -> State {
@@ -321,13 +393,17 @@ public final class RaftLogStore: RaftStorage {
         if let start = try record(txn, StateKey.logStart, RaftLogEncoding.decodePosition) {
             loaded.start = start
         }
-        loaded.lastIndex = try txn.withCursor(log) { cursor in
+        // Entries written to LMDB before the write-ahead log existed.
+        let lastIndex = try txn.withCursor(log) { cursor in
             guard try cursor.last() else { return loaded.start.index }
             return try cursor.withCurrent { key, _ in try RaftLogEncoding.index(fromKey: key) }
         }
-        if loaded.lastIndex < loaded.start.index {
-            throw RaftStorageError.failure(
-                "raft log ends at \(loaded.lastIndex), before its start \(loaded.start.index)")
+        if lastIndex < loaded.start.index {
+            throw RaftStorageError.failure("raft log ends at \(lastIndex), before its start \(loaded.start.index)")
+        }
+        if lastIndex > loaded.start.index {
+            loaded.entries = try Self.readEntries(
+                txn, log, from: loaded.start.index + 1, to: lastIndex + 1, maxSize: Int.max)
         }
         return loaded
     }
@@ -366,23 +442,6 @@ public final class RaftLogStore: RaftStorage {
                 return out
             }
         }
-    }
-
-    private static func readTerm(_ txn: Transaction, _ log: Database, of index: LogIndex) throws(RaftStorageError)
-        -> Term
-    {
-        let term = try lmdb {
-            try txn.withValue(log, RaftLogEncoding.key(index)) { bytes throws(RaftStorageError) in
-                try bytes.map { bytes throws(RaftStorageError) in try RaftLogEncoding.decodeTerm(bytes) }
-            }
-        }
-        guard let term else { throw .failure("raft log is missing entry \(index)") }
-        return term
-    }
-
-    /// Runs `body` in a read transaction of the committed state.
-    private func reading<R>(_ body: (ReadTransaction) throws(RaftStorageError) -> R) throws(RaftStorageError) -> R {
-        try Self.lmdb { try environment.read { txn in try body(txn) } }
     }
 
     /// Reports LMDB's errors as storage failures, which Raft treats as fatal.

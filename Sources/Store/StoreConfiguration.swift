@@ -18,7 +18,8 @@ public struct StoreConfiguration: Sendable {
     public var maxTxnOps: Int = 128
     /// The shortest lease TTL granted; shorter requests are raised to it (etcd: 1.5 × election timeout).
     public var minimumLeaseTTL: Int64 = 2
-    /// Whether LMDB syncs its data file on every commit. Turning it off trades crash safety for speed.
+    /// Whether the write-ahead log and LMDB sync what they write. Turning it off trades power-loss safety for
+    /// speed (a killed process still loses nothing: the data is in the OS page cache).
     public var syncOnCommit: Bool = true
     /// Deliberate defects for showing that the chaos checkers catch them (`--debug-fault`, debug builds only).
     public var debugFaults: Set<DebugFault> = []

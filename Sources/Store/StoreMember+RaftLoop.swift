@@ -7,8 +7,9 @@ import Raft
 import RaftLog
 
 /// The Raft loop: one thread that owns the `RaftNode`, feeds it what arrives (proposals, reads, peer
-/// messages, ticks) and carries out each `Ready`: send, persist and apply in one LMDB transaction, acknowledge,
-/// answer the waiting requests.
+/// messages, ticks) and carries out each `Ready`: send, save the entries and hard state to the write-ahead log
+/// (one write, one sync), acknowledge, apply the committed entries in one LMDB transaction, answer the waiting
+/// requests.
 extension StoreMember {
     func runLoop() {
         let state = loop
@@ -147,8 +148,10 @@ extension StoreMember {
 
     // MARK: Ready
 
-    /// Throws `StoreError.persistenceFailed` when the batch could not be written: nothing of it is on disk,
-    /// and the loop must stop, since Raft has handed the Ready out and cannot take it back.
+    /// Throws `StoreError.persistenceFailed` when the batch could not be written, and the loop must stop, since
+    /// Raft has handed the Ready out and cannot take it back. The log is saved (and synced) before the committed
+    /// entries are applied, so a failure leaves the application's state at the last whole batch and the log
+    /// holding at least every entry that was acknowledged.
     private func handleReady() throws(StoreError) {
         let state = loop
         let ready = state.node.ready()
@@ -157,6 +160,20 @@ extension StoreMember {
 
         if let snapshot = ready.snapshot { try installSnapshot(snapshot) }
 
+        let log = state.storage.log
+        if !ready.entries.isEmpty || ready.hardState != nil {
+            // One sequential write and one sync: after this the batch may be acknowledged.
+            do {
+                try log.save(entries: ready.entries, hardState: ready.hardState, sync: ready.mustSync)
+            } catch {
+                let what =
+                    ready.entries.last.map { "appending entries through index \($0.index)" } ?? "saving the hard state"
+                throw StoreError.persistenceFailed("\(what): \(error)")
+            }
+        }
+        state.node.persisted(through: ready.number)
+        if !ready.persistedMessages.isEmpty { transport.send(ready.persistedMessages.map { .raft($0) }) }
+
         let committed = ready.committedEntries
         let appliedBefore = mvcc.consistentIndex
         let lastCommitted = committed.last?.index ?? 0
@@ -164,48 +181,33 @@ extension StoreMember {
         var leaseChanges: [(WriteRequest, WriteResult.Outcome)] = []
         var membershipChanged = false
         var events: [Event] = []
-        if !ready.entries.isEmpty || ready.hardState != nil || !committed.isEmpty {
+        if !committed.isEmpty {
             let started = ContinuousClock.now
             let savedApplier = state.applier
-            let log = state.storage.log
             do {
-                // A batch with nothing Raft needs on stable storage (only applies, or only a new commit index,
-                // which a restarted member learns again) skips the meta page sync: the entries are durable in
-                // the log already, and a power loss that undoes the apply leaves them to be applied again.
-                let durability: EnvironmentConfiguration.Durability = ready.mustSync ? .full : .noMetaSync
-                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted), durability: durability) {
+                // The entries are durable in the log already: a power loss that undoes this transaction leaves
+                // them to be applied again, so the meta page sync is skipped.
+                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted), durability: .noMetaSync) {
                     batch in
-                    let txn = batch.transaction
-                    if !ready.entries.isEmpty { try log.append(ready.entries, in: txn) }
-                    if let hardState = ready.hardState { try log.setHardState(hardState, in: txn) }
                     for entry in committed {
                         try apply(
                             entry, alreadyApplied: entry.index <= appliedBefore, to: &batch,
                             completions: &completions, leaseChanges: &leaseChanges,
                             membershipChanged: &membershipChanged)
                     }
-                    if lastCommitted > 0 {
-                        try log.setConfState(state.node.confState, appliedIndex: lastCommitted, in: txn)
-                    }
+                    try log.setConfState(state.node.confState, appliedIndex: lastCommitted, in: batch.transaction)
                 }.events
                 log.committed()
             } catch {
                 // The transaction was aborted: the file still holds the last committed batch, whole.
                 log.rolledBack()
                 state.applier = savedApplier
-                let appended = ready.entries.last.map { "appending entries through index \($0)" }
-                let applying = lastCommitted > 0 ? "applying entries through index \(lastCommitted)" : nil
-                let what = [appended, applying].compactMap { $0 }.joined(separator: ", ")
-                throw StoreError.persistenceFailed("\(what.isEmpty ? "saving the hard state" : what): \(error)")
+                throw StoreError.persistenceFailed("applying entries through index \(lastCommitted): \(error)")
             }
-            if !committed.isEmpty {
-                batchSizes.record(committed.count)
-                applyDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
-            }
+            batchSizes.record(committed.count)
+            applyDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
         }
 
-        state.node.persisted(through: ready.number)
-        if !ready.persistedMessages.isEmpty { transport.send(ready.persistedMessages.map { .raft($0) }) }
         if lastCommitted > 0 {
             state.node.applied(through: lastCommitted)
             appliedIndex.store(max(lastCommitted, mvcc.consistentIndex), ordering: .relaxed)
@@ -528,7 +530,7 @@ extension StoreMember {
         let state = loop
         let reason: String
         if case .persistenceFailed(let text) = error { reason = text } else { reason = "\(error)" }
-        let diskFull = reason.localizedCaseInsensitiveContains("no space left on device")
+        let diskFull = reason.localizedCaseInsensitiveContains("no space left on device") || dataDiskIsFull()
         logger.critical(
             diskFull
                 ? "no space left on device; stopping the member"
@@ -541,6 +543,14 @@ extension StoreMember {
         mailbox.stop()
         for proposal in fresh { proposal.completion(.failure(StoreError.stopped)) }
         failEverything(with: StoreError.stopped, alsoFailing: [])
+    }
+
+    /// Whether the file system of the data directory has (almost) no room left. LMDB reports a write cut
+    /// short by a full disk as an I/O error, so the message alone does not tell.
+    private func dataDiskIsFull() -> Bool {
+        var stats = statvfs()
+        guard statvfs(configuration.dataDirectory, &stats) == 0 else { return false }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 1 << 20
     }
 
     private func failEverything(with error: StoreError, alsoFailing inputs: [RaftMailbox.Input]) {

@@ -34,11 +34,10 @@ struct RaftLogSimulationTests {
                 precondition(handled < 100, "a single member should settle within a few readies")
                 let ready = node.ready()
                 sent += ready.messages + ready.persistedMessages
-                try store.write { txn in
-                    if let snapshot = ready.snapshot { try store.applySnapshot(snapshot, in: txn) }
-                    try store.append(ready.entries, in: txn)
-                    if let hardState = ready.hardState { try store.setHardState(hardState, in: txn) }
+                if let snapshot = ready.snapshot {
+                    try store.write { txn in try store.applySnapshot(snapshot, in: txn) }
                 }
+                try store.save(entries: ready.entries, hardState: ready.hardState, sync: ready.mustSync)
                 node.persisted(through: ready.number)
                 try apply(ready.committedEntries)
             }

@@ -28,7 +28,7 @@ struct RaftLogStorageContractTests {
     func bounds() throws {
         let scratch = try ScratchDirectory()
         let store = try RaftLogStore(environment: try openEnvironment(scratch.path))
-        try store.write { txn in try store.append(entries([1, 1, 2, 3, 3]), in: txn) }
+        try store.save(entries: entries([1, 1, 2, 3, 3]), hardState: nil)
         #expect(try store.firstIndex() == 1)
         #expect(try store.lastIndex() == 5)
         #expect(try store.term(of: 0) == 0)
@@ -51,14 +51,14 @@ struct RaftLogStorageContractTests {
     func appendReplacesAndSkipsCompacted() throws {
         let scratch = try ScratchDirectory()
         let store = try RaftLogStore(environment: try openEnvironment(scratch.path))
-        try store.write { txn in try store.append(entries([1, 1, 1]), in: txn) }
-        try store.write { txn in try store.append(entries([2, 2], from: 2), in: txn) }
+        try store.save(entries: entries([1, 1, 1]), hardState: nil)
+        try store.save(entries: entries([2, 2], from: 2), hardState: nil)
         #expect(try store.entries(from: 1, to: 4, maxSize: .max).map(\.term) == [1, 2, 2])
         try store.write { txn in
             try store.createSnapshot(at: 2, confState: ConfState(), data: [], in: txn)
             try store.compact(through: 2, in: txn)
         }
-        try store.write { txn in try store.append(entries([2, 2, 4], from: 2), in: txn) }
+        try store.save(entries: entries([2, 2, 4], from: 2), hardState: nil)
         #expect(try store.entries(from: 3, to: 5, maxSize: .max).map(\.term) == [2, 4])
     }
 
@@ -70,7 +70,7 @@ struct RaftLogStorageContractTests {
         written[2].kind = .configChange
         written[2].data = ConfigChange(.addLearner, 4).encoded
         written[3].data = []
-        try store.write { txn in try store.append(written, in: txn) }
+        try store.save(entries: written, hardState: nil)
         #expect(try store.allEntries() == written)
         let budget = written[0].byteSize + written[1].byteSize
         #expect(try store.entries(from: 1, to: 6, maxSize: budget) == Array(written[0..<2]))
