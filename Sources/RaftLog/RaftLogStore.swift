@@ -71,7 +71,7 @@ public final class RaftLogStore: RaftStorage {
     /// everything from the leader's snapshot.
     ///
     /// `logSegmentSize` is the size at which the write-ahead log starts a new segment file.
-    public init(environment: Environment, logSegmentSize: Int = 64 << 20) throws {
+    public init(environment: Environment, logSegmentSize: Int = 16 << 20) throws {
         self.environment = environment
         log = try environment.openDatabase(Self.logDatabaseName, flags: .create)
         state = try environment.openDatabase(Self.stateDatabaseName, flags: .create)
@@ -88,7 +88,8 @@ public final class RaftLogStore: RaftStorage {
             environment.configuration.usesSubdirectory ? environment.path + "/wal" : environment.path + "-wal"
         // The log syncs as its environment does: not at all for throw-away data (`MDB_NOSYNC`).
         wal = try WriteAheadLog(
-            directory: directory, firstSegment: firstSegment, segmentSize: logSegmentSize,
+            directory: directory, firstSegment: firstSegment, compactedThrough: loaded.start.index,
+            segmentSize: logSegmentSize,
             syncs: environment.configuration.durability != .noSync
         ) { record in
             switch record {
@@ -113,7 +114,7 @@ public final class RaftLogStore: RaftStorage {
     /// `Snapshot.bootstrap(confState, data:)` (term 1, committed through index 1), written before this
     /// returns. A store that has state (a restart) is opened as it is; `confState` is then ignored.
     public convenience init(
-        environment: Environment, bootstrap confState: ConfState, data: [UInt8] = [], logSegmentSize: Int = 64 << 20
+        environment: Environment, bootstrap confState: ConfState, data: [UInt8] = [], logSegmentSize: Int = 16 << 20
     ) throws {
         try self.init(environment: environment, logSegmentSize: logSegmentSize)
         if isEmpty {
@@ -173,6 +174,23 @@ public final class RaftLogStore: RaftStorage {
                 ?? []
         }
         return snapshot
+    }
+
+    /// The index to compact through so that the entries kept up to `index` (counted back from it) are at most
+    /// `entries` in number and `bytes` in `Entry.byteSize` together.
+    public func compactionPoint(keepingBefore index: LogIndex, entries: Int, bytes: Int) -> LogIndex {
+        let state = published
+        var through = min(index, state.lastIndex)
+        var kept = 0
+        var size = 0
+        while through > state.start.index && kept < entries {
+            let entrySize = state.entries[Int(through - state.start.index - 1)].byteSize
+            if size + entrySize > bytes { break }
+            size += entrySize
+            kept += 1
+            through -= 1
+        }
+        return through
     }
 
     // MARK: Writes

@@ -42,7 +42,7 @@ final class WriteAheadLog {
         case hardState = 3
     }
 
-    static let defaultSegmentSize = 64 << 20
+    static let defaultSegmentSize = 16 << 20
     /// Files grow by this much at a time, zero-filled, so that a sync after an append seldom changes the size.
     static let growthChunk = 1 << 20
 
@@ -60,12 +60,13 @@ final class WriteAheadLog {
     private(set) var nextSequence: UInt64
     private var buffer: [UInt8] = []
 
-    /// Opens the log in `directory` (created if missing), deletes segments numbered below `firstSegment`
-    /// (left over from before a snapshot replaced the log) and hands every record of the others to `replay`,
-    /// oldest first.
+    /// Opens the log in `directory`, deletes segments numbered below `firstSegment` (left over from before a
+    /// snapshot replaced the log) and hands every record of the others to `replay`, oldest first. Entries at
+    /// or below `compactedThrough` are not needed: segments holding nothing else are deleted unread, and such
+    /// entries in the others are checked but not handed out.
     init(
-        directory: String, firstSegment: UInt64, segmentSize: Int = WriteAheadLog.defaultSegmentSize,
-        syncs: Bool = true, replay: (Record) throws -> Void
+        directory: String, firstSegment: UInt64, compactedThrough: LogIndex = 0,
+        segmentSize: Int = WriteAheadLog.defaultSegmentSize, syncs: Bool = true, replay: (Record) throws -> Void
     ) throws {
         self.directory = directory
         self.segmentSize = max(segmentSize, 4096)
@@ -83,9 +84,15 @@ final class WriteAheadLog {
             }
         }
         found.sort { $0.sequence < $1.sequence }
+        // Every entry of a segment is below the next segment's first index; the newest segment always stays,
+        // as it holds the latest hard state.
+        while found.count > 1, found[1].firstIndex <= compactedThrough + 1 {
+            unlink(found[0].path)
+            found.removeFirst()
+        }
         for (position, segment) in found.enumerated() {
             let isLast = position == found.count - 1
-            let end = try Self.replay(segment, isLast: isLast, replay)
+            let end = try Self.replay(segment, isLast: isLast, skippingThrough: compactedThrough, replay)
             if isLast {
                 descriptor = open(segment.path, O_RDWR | O_CLOEXEC)
                 guard descriptor >= 0 else { throw Self.failure("opening \(segment.path)") }
@@ -258,11 +265,10 @@ final class WriteAheadLog {
     }
 
     /// Replays one segment; returns the offset just past its last good record.
-    private static func replay(_ segment: Segment, isLast: Bool, _ replay: (Record) throws -> Void) throws -> Int {
-        guard let data = FileManager.default.contents(atPath: segment.path) else {
-            throw failure("reading \(segment.path)")
-        }
-        let bytes = [UInt8](data)
+    private static func replay(
+        _ segment: Segment, isLast: Bool, skippingThrough compacted: LogIndex, _ replay: (Record) throws -> Void
+    ) throws -> Int {
+        let bytes = try readWholeFile(segment.path)
         var offset = 0
         var sawHeader = false
         while bytes.count - offset >= 8 {
@@ -279,7 +285,9 @@ final class WriteAheadLog {
                 break
             }
             let record = try bytes.withUnsafeBytes { raw throws(RaftStorageError) in
-                try decode(UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)]), segment)
+                try decode(
+                    UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)]), segment,
+                    skippingThrough: compacted)
             }
             switch record {
             case .some(let record): try replay(record)
@@ -294,9 +302,9 @@ final class WriteAheadLog {
     }
 
     /// Nil for a segment header (checked against the file name).
-    private static func decode(_ payload: UnsafeRawBufferPointer, _ segment: Segment) throws(RaftStorageError)
-        -> Record?
-    {
+    private static func decode(
+        _ payload: UnsafeRawBufferPointer, _ segment: Segment, skippingThrough compacted: LogIndex
+    ) throws(RaftStorageError) -> Record? {
         var reader = RaftLogEncoding.Reader(payload)
         let rawKind = try reader.uint8()
         switch Kind(rawValue: rawKind) {
@@ -315,6 +323,10 @@ final class WriteAheadLog {
                 let index = try reader.uint64()
                 let length = Int(try reader.uint32())
                 guard payload.count - reader.offset >= length else { throw .failure("truncated entry \(index)") }
+                if index <= compacted {
+                    reader.offset += length
+                    continue
+                }
                 let entry = try RaftLogEncoding.decodeEntry(
                     index: index, UnsafeRawBufferPointer(rebasing: payload[reader.offset..<(reader.offset + length)]))
                 reader.offset += length
@@ -327,6 +339,31 @@ final class WriteAheadLog {
         case nil:
             throw .failure("\(segment.path) holds a record of unknown kind \(rawKind)")
         }
+    }
+
+    private static func readWholeFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("opening \(path)") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("reading \(path)") }
+        let size = Int(info.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let got = read(fd, buffer.baseAddress! + done, size - done)
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 {
+                    failed = got < 0
+                    break
+                }
+                done += got
+            }
+            count = done
+        }
+        if failed { throw failure("reading \(path)") }
+        return bytes
     }
 
     private static func littleEndian32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

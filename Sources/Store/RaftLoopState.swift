@@ -29,6 +29,8 @@ final class RaftLoopState: @unchecked Sendable {  // reason: confined to the Raf
     var lastLeader: NodeID?
     /// The index of the last snapshot taken here (the log is compacted behind it).
     var snapshotIndex: LogIndex
+    /// Bytes of entries appended to the log since that snapshot (or since start-up).
+    var logBytesSinceSnapshot = 0
     /// When this member last asked to publish its attributes (name, client URLs) to the cluster.
     var lastPublishAttempt: ContinuousClock.Instant?
 

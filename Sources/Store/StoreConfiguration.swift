@@ -44,6 +44,11 @@ public struct StoreConfiguration: Sendable {
     /// Entries kept in the log behind a snapshot, so that a follower slightly behind catches up from the log
     /// rather than from a whole snapshot.
     public var snapshotCatchUpEntries: Int = 5_000
+    /// A snapshot is also taken once the log has grown by this many bytes since the last one, so that large
+    /// entries do not make the log (kept in memory, replayed at start-up) large.
+    public var snapshotLogBytes: Int = 32 << 20
+    /// At most this many bytes of the `snapshotCatchUpEntries` are kept.
+    public var snapshotCatchUpBytes: Int = 16 << 20
 
     public init() {}
 }

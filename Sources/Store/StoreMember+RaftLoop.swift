@@ -171,6 +171,7 @@ extension StoreMember {
                 throw StoreError.persistenceFailed("\(what): \(error)")
             }
         }
+        state.logBytesSinceSnapshot += ready.entries.reduce(0) { $0 + $1.byteSize }
         state.node.persisted(through: ready.number)
         if !ready.persistedMessages.isEmpty { transport.send(ready.persistedMessages.map { .raft($0) }) }
 
@@ -376,12 +377,15 @@ extension StoreMember {
             ])
     }
 
-    /// Records a snapshot of the state every `snapshotCount` applied entries and drops the log behind it,
-    /// keeping `snapshotCatchUpEntries` for followers that are only a little behind.
+    /// Records a snapshot of the state every `snapshotCount` applied entries, or once the log has grown by
+    /// `snapshotLogBytes`, and drops the log behind it, keeping `snapshotCatchUpEntries` (at most
+    /// `snapshotCatchUpBytes` of them) for followers that are only a little behind. The size bound keeps what a
+    /// restart replays, and what the log holds in memory, small when entries are large (a txn of 128 puts).
     private func snapshotIfDue() {
         let state = loop
         let applied = appliedIndex.load(ordering: .relaxed)
-        guard applied >= state.snapshotIndex + UInt64(max(configuration.snapshotCount, 1)) else { return }
+        let dueByCount = applied >= state.snapshotIndex + UInt64(max(configuration.snapshotCount, 1))
+        guard dueByCount || state.logBytesSinceSnapshot >= configuration.snapshotLogBytes else { return }
         let log = state.storage.log
         do {
             let lastIndex = try log.lastIndex()
@@ -389,11 +393,13 @@ extension StoreMember {
             guard index > state.snapshotIndex else { return }
             try log.write { txn in
                 try log.createSnapshot(at: index, confState: state.node.confState, data: [], in: txn)
-                let keep = UInt64(max(configuration.snapshotCatchUpEntries, 0))
-                let through = index > keep ? index - keep : 0
+                let through = log.compactionPoint(
+                    keepingBefore: index, entries: max(configuration.snapshotCatchUpEntries, 0),
+                    bytes: configuration.snapshotCatchUpBytes)
                 if through >= (try log.firstIndex()) { try log.compact(through: through, in: txn) }
             }
             state.snapshotIndex = index
+            state.logBytesSinceSnapshot = 0
             logger.info("took a snapshot", metadata: ["index": "\(index)", "term": "\(state.node.hardState.term)"])
         } catch {
             logger.warning("taking a snapshot failed", metadata: ["error": "\(error)"])

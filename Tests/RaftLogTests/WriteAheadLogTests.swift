@@ -53,6 +53,19 @@ struct WriteAheadLogTests {
         #expect(store.hardState == HardState(term: 2, vote: 1, commit: 596))
     }
 
+    @Test("the compaction point keeps at most so many entries and so many bytes")
+    func compactionPoint() throws {
+        let scratch = try ScratchDirectory()
+        let (env, store) = try open(scratch)
+        defer { env.close() }
+        // Payloads "1/1" ... "1/9" (3 bytes) and "1/10" ... (4 bytes); byteSize adds 24.
+        try store.save(entries: entries(Array(repeating: 1, count: 20)), hardState: nil)
+        #expect(store.compactionPoint(keepingBefore: 15, entries: 5, bytes: .max) == 10)
+        #expect(store.compactionPoint(keepingBefore: 15, entries: 5, bytes: 3 * 28) == 12, "three entries fit")
+        #expect(store.compactionPoint(keepingBefore: 15, entries: 0, bytes: .max) == 15)
+        #expect(store.compactionPoint(keepingBefore: 15, entries: 100, bytes: .max) == 0, "not before the start")
+    }
+
     @Test("a record torn at the tail is dropped on reopen and overwritten by the next save")
     func tornTail() throws {
         let scratch = try ScratchDirectory()
