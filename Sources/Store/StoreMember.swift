@@ -16,9 +16,10 @@ import Synchronization
 ///   by one thread (the Raft loop). A write is acknowledged only once a quorum holds its entry durably and
 ///   this member has applied it, so an acknowledged write survives a SIGKILL of any minority of members at
 ///   any instant.
-/// - Entries are appended and applied in the same LMDB transaction as the applied index (consistent index),
-///   so no entry is applied twice, or skipped, across a crash.
-/// - Requests arriving while a batch is being written form the next batch: one fsync per batch.
+/// - Entries are saved (and synced) in the member's write-ahead log before they are acknowledged, then applied
+///   in the same LMDB transaction as the applied index (consistent index), so no entry is applied twice, or
+///   skipped, across a crash.
+/// - Requests arriving while a batch is being written form the next batch: one log sync per batch.
 /// - Linearizable reads (`linearizableBarrier()`) wait for a read index confirmed by the leader, then for this
 ///   member to apply up to it. Serializable reads are answered from local state.
 /// - Watchers see a revision only after it is durable, in revision order, on every member.
