@@ -32,6 +32,9 @@ final class PeerOutbound: @unchecked Sendable {
         var urls: [PeerURL]
         var lastUnreachableReport: NIODeadline?
         var unreachableInterval: TimeAmount
+        /// The last attempt failed and the next waits out a back-off: what is queued meanwhile waits too, so
+        /// the peer is reported unreachable even when the failure found the queue empty.
+        var waitingAfterFailure = false
 
         /// Whether an unreachable report may go out now, recording it if so.
         mutating func claimUnreachableReport() -> Bool {
@@ -129,7 +132,9 @@ final class PeerOutbound: @unchecked Sendable {
                 shared.queuedBytes += size
                 accepted += 1
             }
-            if dropped > 0 { report = shared.claimUnreachableReport() }
+            if dropped > 0 || (accepted > 0 && shared.waitingAfterFailure) {
+                report = shared.claimUnreachableReport()
+            }
             if accepted > 0 && !shared.drainPending {
                 shared.drainPending = true
                 // Scheduled under the lock so that `stop()` (which takes it first) orders before any task
@@ -267,7 +272,10 @@ final class PeerOutbound: @unchecked Sendable {
             failuresSinceAccepted = 0
             backoff.reset()
             let interval = backoff.initial
-            shared.withLock { $0.unreachableInterval = interval }
+            shared.withLock { shared in
+                shared.unreachableInterval = interval
+                shared.waitingAfterFailure = false
+            }
             drain()
         case .rejected(let reason):
             logger.warning(
@@ -328,7 +336,10 @@ final class PeerOutbound: @unchecked Sendable {
         if report { transport.report(.unreachable(id)) }
 
         let delay = backoff.next()
-        shared.withLock { $0.unreachableInterval = delay }
+        shared.withLock { shared in
+            shared.unreachableInterval = delay
+            shared.waitingAfterFailure = true
+        }
         metrics.reconnects.increment()
         connection = .waiting(eventLoop.scheduleTask(in: delay) { self.connect() })
     }

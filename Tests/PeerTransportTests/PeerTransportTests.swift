@@ -151,6 +151,24 @@ struct PeerTransportTests {
         await shutdown([a, b])
     }
 
+    @Test("a message queued while a failed peer's back-off runs is reported unreachable at once")
+    func queuedDuringBackoffIsReported() async throws {
+        var slow = Self.roomyLimits
+        slow.initialBackoff = .seconds(30)
+        slow.maxBackoff = .seconds(30)
+        let port = try await closedPort()
+        let a = try await TestMember.start(id: 1, limits: slow)
+        a.transport.setPeers([2: ["http://127.0.0.1:\(port)"]])
+        // The first attempt fails with nothing queued, so it has nothing to report.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!a.recorder.reports.contains(.unreachable(2)))
+        a.transport.send([heartbeat(from: 1, to: 2, commit: 1)])
+        #expect(
+            await eventually(timeout: .seconds(5)) { a.recorder.reports.contains(.unreachable(2)) },
+            "reported without waiting 30 s for the next attempt")
+        await shutdown([a])
+    }
+
     @Test("a 50 MiB snapshot is delivered on its own connection while heartbeats keep flowing")
     func snapshotBesideHeartbeats() async throws {
         let a = try await TestMember.start(id: 1)
