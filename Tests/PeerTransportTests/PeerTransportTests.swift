@@ -125,19 +125,30 @@ struct PeerTransportTests {
         await shutdown([a, b])
     }
 
-    @Test("a peer that restarts and connects is reached at once, not after the sender's back-off")
-    func restartedPeerConnectsFirst() async throws {
-        // A back-off far longer than the test waits: only the peer's own connection can bring the link up.
-        var slow = Self.roomyLimits
+    /// Limits with a back-off far longer than a test waits: after a failed attempt, only the peer's own
+    /// connection can bring the link up within the test.
+    static var slowBackoffLimits: PeerTransportLimits {
+        var slow = roomyLimits
         slow.initialBackoff = .seconds(30)
         slow.maxBackoff = .seconds(30)
+        return slow
+    }
+
+    /// Member 1 with `slowBackoffLimits`, told that member 2 is at a port where nothing listens.
+    private func memberWithUnreachablePeer() async throws -> (member: TestMember, port: Int) {
         let port = try await closedPort()
-        let a = try await TestMember.start(id: 1, limits: slow)
+        let a = try await TestMember.start(id: 1, limits: Self.slowBackoffLimits)
         a.transport.setPeers([2: ["http://127.0.0.1:\(port)"]])
+        return (a, port)
+    }
+
+    @Test("a peer that restarts and connects is reached at once, not after the sender's back-off")
+    func restartedPeerConnectsFirst() async throws {
+        let (a, port) = try await memberWithUnreachablePeer()
         a.transport.send([heartbeat(from: 1, to: 2, commit: 1)])
         #expect(await eventually { a.recorder.reports.contains(.unreachable(2)) }, "the first attempt failed")
 
-        let b = try await TestMember.start(id: 2, port: port, limits: slow)
+        let b = try await TestMember.start(id: 2, port: port, limits: Self.slowBackoffLimits)
         b.transport.setPeers([1: [a.url]])
         b.transport.send([heartbeat(from: 2, to: 1, commit: 1)])
         #expect(await eventually(timeout: .seconds(10)) { a.recorder.count > 0 }, "b reached a")
@@ -153,12 +164,7 @@ struct PeerTransportTests {
 
     @Test("a message queued while a failed peer's back-off runs is reported unreachable at once")
     func queuedDuringBackoffIsReported() async throws {
-        var slow = Self.roomyLimits
-        slow.initialBackoff = .seconds(30)
-        slow.maxBackoff = .seconds(30)
-        let port = try await closedPort()
-        let a = try await TestMember.start(id: 1, limits: slow)
-        a.transport.setPeers([2: ["http://127.0.0.1:\(port)"]])
+        let (a, _) = try await memberWithUnreachablePeer()
         // The first attempt fails with nothing queued, so it has nothing to report.
         try await Task.sleep(for: .milliseconds(300))
         #expect(!a.recorder.reports.contains(.unreachable(2)))
