@@ -93,12 +93,18 @@ final class WriteAheadLog {
         for (position, segment) in found.enumerated() {
             let isLast = position == found.count - 1
             let end = try Self.replay(segment, isLast: isLast, skippingThrough: compactedThrough, replay)
-            if isLast {
-                descriptor = open(segment.path, O_RDWR | O_CLOEXEC)
-                guard descriptor >= 0 else { throw Self.failure("opening \(segment.path)") }
-                writeOffset = end
-                allocatedEnd = Int(lseek(descriptor, 0, SEEK_END))
+            guard isLast else { continue }
+            if end == 0 {
+                // Created by a cut that died before its header was written: nothing in it was acknowledged.
+                unlink(segment.path)
+                found.removeLast()
+                nextSequence = max(nextSequence, segment.sequence)
+                break
             }
+            descriptor = open(segment.path, O_RDWR | O_CLOEXEC)
+            guard descriptor >= 0 else { throw Self.failure("opening \(segment.path)") }
+            writeOffset = end
+            allocatedEnd = Int(lseek(descriptor, 0, SEEK_END))
         }
         segments = found
         if let last = found.last { nextSequence = max(nextSequence, last.sequence + 1) }
@@ -175,15 +181,17 @@ final class WriteAheadLog {
                 throw .failure("write-ahead log: creating \(directory): \(error)")
             }
         }
+        if descriptor >= 0 {
+            // Whatever the previous segment holds unsynced goes to disk first: only the last segment may end
+            // in a torn record.
+            try sync()
+            close(descriptor)
+            descriptor = -1
+        }
         let name = String(format: "%016llx-%016llx.wal", sequence, firstIndex)
         let path = directory + "/" + name
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.failure("creating \(path)") }
-        if descriptor >= 0 {
-            // The previous segment was synced by the append that filled it, or is synced now.
-            if syncs { _ = fdatasync(descriptor) }
-            close(descriptor)
-        }
         descriptor = fd
         writeOffset = 0
         allocatedEnd = 0

@@ -95,6 +95,28 @@ struct WriteAheadLogTests {
         #expect(store.hardState == HardState(term: 2, vote: 2, commit: 3))
     }
 
+    @Test("a segment file left empty by a cut that died before its header is dropped")
+    func emptySegmentAfterInterruptedCut() throws {
+        let scratch = try ScratchDirectory()
+        do {
+            let (env, store) = try open(scratch)
+            try store.save(entries: entries([1, 1, 1]), hardState: HardState(term: 1, vote: 1, commit: 2))
+            env.close()
+        }
+        let empty = scratch.path + "/wal/" + String(format: "%016llx-%016llx.wal", 2, 4)
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        do {
+            let (env, store) = try open(scratch)
+            #expect(try store.allEntries() == entries([1, 1, 1]))
+            try store.save(entries: entries([2], from: 4), hardState: HardState(term: 2, vote: 1, commit: 3))
+            env.close()
+        }
+        let (env, store) = try open(scratch)
+        defer { env.close() }
+        #expect(try store.allEntries() == entries([1, 1, 1]) + entries([2], from: 4))
+        #expect(store.hardState == HardState(term: 2, vote: 1, commit: 3))
+    }
+
     @Test("a damaged record before the last segment fails the open")
     func corruptionBeforeTheTail() throws {
         let scratch = try ScratchDirectory()
