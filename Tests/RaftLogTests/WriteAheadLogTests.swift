@@ -19,21 +19,25 @@ struct WriteAheadLogTests {
         return (env, try RaftLogStore(environment: env, logSegmentSize: Self.segmentSize))
     }
 
+    /// Opens the store in `scratch`, runs `body`, and closes it again, as a member's run between two starts.
+    private func withStore(_ scratch: ScratchDirectory, _ body: (RaftLogStore) throws -> Void) throws {
+        let (env, store) = try open(scratch)
+        defer { env.close() }
+        try body(store)
+    }
+
     @Test("entries and hard states survive a reopen across many segments; compaction deletes whole segments")
     func segmentsAndCompaction() throws {
         let scratch = try ScratchDirectory()
         let written = entries(Array(repeating: 1, count: 300) + Array(repeating: 2, count: 300))
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             for chunk in stride(from: 0, to: written.count, by: 7) {
                 let batch = Array(written[chunk..<min(chunk + 7, written.count)])
                 try store.save(entries: batch, hardState: HardState(term: batch.last!.term, vote: 1, commit: batch[0].index))
             }
-            env.close()
         }
         #expect(try segmentFiles(scratch).count > 3, "the entries span several segments")
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             #expect(try store.allEntries() == written)
             #expect(store.hardState == HardState(term: 2, vote: 1, commit: 596))
             let before = try segmentFiles(scratch).count
@@ -44,7 +48,6 @@ struct WriteAheadLogTests {
             let after = try segmentFiles(scratch).count
             #expect(after < before, "segments holding only compacted entries are deleted")
             #expect(after >= 1)
-            env.close()
         }
         let (env, store) = try open(scratch)
         defer { env.close() }
@@ -69,11 +72,9 @@ struct WriteAheadLogTests {
     @Test("a record torn at the tail is dropped on reopen and overwritten by the next save")
     func tornTail() throws {
         let scratch = try ScratchDirectory()
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             try store.save(entries: entries([1, 1, 1]), hardState: HardState(term: 1, vote: 1, commit: 1))
             try store.save(entries: entries([1, 1], from: 4), hardState: HardState(term: 1, vote: 1, commit: 3))
-            env.close()
         }
         // Tear the last record: keep its first bytes, replace the rest with what a crash leaves.
         let path = scratch.path + "/wal/" + (try segmentFiles(scratch).last!)
@@ -82,12 +83,10 @@ struct WriteAheadLogTests {
         let hardStateRecord = 8 + 1 + 24
         for offset in (end - hardStateRecord - 30)..<end { bytes[offset] = 0xA5 }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             #expect(try store.lastIndex() == 3, "the torn batch is gone, the one before it is whole")
             #expect(store.hardState == HardState(term: 1, vote: 1, commit: 1))
             try store.save(entries: entries([2], from: 4), hardState: HardState(term: 2, vote: 2, commit: 3))
-            env.close()
         }
         let (env, store) = try open(scratch)
         defer { env.close() }
@@ -98,18 +97,14 @@ struct WriteAheadLogTests {
     @Test("a segment file left empty by a cut that died before its header is dropped")
     func emptySegmentAfterInterruptedCut() throws {
         let scratch = try ScratchDirectory()
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             try store.save(entries: entries([1, 1, 1]), hardState: HardState(term: 1, vote: 1, commit: 2))
-            env.close()
         }
         let empty = scratch.path + "/wal/" + String(format: "%016llx-%016llx.wal", 2, 4)
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             #expect(try store.allEntries() == entries([1, 1, 1]))
             try store.save(entries: entries([2], from: 4), hardState: HardState(term: 2, vote: 1, commit: 3))
-            env.close()
         }
         let (env, store) = try open(scratch)
         defer { env.close() }
@@ -120,12 +115,10 @@ struct WriteAheadLogTests {
     @Test("a damaged record before the last segment fails the open")
     func corruptionBeforeTheTail() throws {
         let scratch = try ScratchDirectory()
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             for index in stride(from: 1, through: 400, by: 4) {
                 try store.save(entries: entries([1, 1, 1, 1], from: LogIndex(index)), hardState: nil)
             }
-            env.close()
         }
         let files = try segmentFiles(scratch)
         #expect(files.count >= 2)
@@ -144,26 +137,22 @@ struct WriteAheadLogTests {
     func snapshotInstallReplacesTheLog() throws {
         let scratch = try ScratchDirectory()
         let stale = scratch.path + "/stale"
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             try store.save(entries: entries([1, 1, 2, 2, 2]), hardState: HardState(term: 2, vote: 3, commit: 3))
             try FileManager.default.copyItem(atPath: scratch.path + "/wal", toPath: stale)
             let snapshot = Snapshot(index: 4, term: 3, confState: ConfState(voters: [1, 2]), data: [])
             try store.write { txn in try store.applySnapshot(snapshot, in: txn) }
             #expect(try segmentFiles(scratch).isEmpty)
-            env.close()
         }
         // As if the member had died after the transaction committed, before the old segments were deleted.
         for name in try FileManager.default.contentsOfDirectory(atPath: stale) {
             try FileManager.default.copyItem(atPath: stale + "/" + name, toPath: scratch.path + "/wal/" + name)
         }
-        do {
-            let (env, store) = try open(scratch)
+        try withStore(scratch) { store in
             #expect(try store.firstIndex() == 5)
             #expect(try store.lastIndex() == 4, "nothing of the replaced log comes back")
             #expect(store.hardState == HardState(term: 3, vote: nil, commit: 4))
             try store.save(entries: entries([3], from: 5), hardState: HardState(term: 3, vote: nil, commit: 5))
-            env.close()
         }
         let (env, store) = try open(scratch)
         defer { env.close() }
