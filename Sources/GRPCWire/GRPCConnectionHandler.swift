@@ -5,8 +5,8 @@ import NIOHPACK
 import NIOHTTP2
 
 /// One client connection of the lean server, seen as HTTP/2 frames: no channel and no handler chain per
-/// stream. A unary call to a registered `UnaryMethod` is read whole, answered from a task of its own and
-/// written as three frames; every other call is forwarded to `GRPCServer` through `ForwardedStreamTransport`.
+/// stream. A unary call to a registered `UnaryMethod` is read whole, answered (from a task of its own, or
+/// straight from the event loop) and written as three frames; every other call is forwarded to `GRPCServer` through `ForwardedStreamTransport`.
 ///
 /// All state lives on the connection's event loop. Inbound flow control is this handler's job (nio-http2
 /// leaves it to a stream multiplexer, and there is none): the connection window and every stream's window
@@ -275,18 +275,25 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 return
             }
             let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let descriptor = method.descriptor
-            let peers = (remotePeer, localPeer)
-            let task = Task {
-                let result = await withServerContextRPCCancellationHandle { handle in
-                    await method.call(
-                        request,
-                        ServerContext(descriptor: descriptor, remotePeer: peers.0, localPeer: peers.1, cancellation: handle))
+            switch method.handler {
+            case .immediate(let body):
+                body(request, UnaryReply { produce in
+                    connection.eventLoop.execute { connection.value.respond(streamID, produce()) }
+                })
+            case .task(let body):
+                let descriptor = method.descriptor
+                let peers = (remotePeer, localPeer)
+                let task = Task {
+                    let result = await withServerContextRPCCancellationHandle { handle in
+                        await body(
+                            request,
+                            ServerContext(descriptor: descriptor, remotePeer: peers.0, localPeer: peers.1, cancellation: handle))
+                    }
+                    connection.eventLoop.execute { connection.value.respond(streamID, result) }
                 }
-                connection.eventLoop.execute { connection.value.respond(streamID, result) }
+                call.kind = .unary(method, task: task)
+                streams[streamID] = call
             }
-            call.kind = .unary(method, task: task)
-            streams[streamID] = call
         }
     }
 
@@ -300,7 +307,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     // MARK: Responses
 
     private func respond(_ streamID: HTTP2StreamID, _ result: Result<[UInt8], RPCError>) {
-        guard let context, streams[streamID] != nil else { return }
+        guard let context, let call = streams[streamID], !call.responseEnded else { return }
         switch result {
         case .success(let message):
             streams[streamID]!.responseStarted = true

@@ -197,6 +197,10 @@ extension StoreMember {
                             membershipChanged: &membershipChanged)
                     }
                     try log.setConfState(state.node.confState, appliedIndex: lastCommitted, in: batch.transaction)
+                    // Writes to the key space are answered now rather than after the commit's sync: their
+                    // entries are durable in the log of a quorum, and a restart applies them again with the
+                    // same outcome. Local readers wait at the gate until the commit makes them visible.
+                    completions = answerKeySpaceWrites(completions, through: lastCommitted)
                 }.events
                 log.committed()
             } catch {
@@ -212,6 +216,7 @@ extension StoreMember {
         if lastCommitted > 0 {
             state.node.applied(through: lastCommitted)
             appliedIndex.store(max(lastCommitted, mvcc.consistentIndex), ordering: .relaxed)
+            readYourWrites.visible(through: lastCommitted)
             refreshUsage()
         }
         if !events.isEmpty { watchHub.notify(events: events, revision: mvcc.currentRevision) }
@@ -249,6 +254,33 @@ extension StoreMember {
         }
         answerReads()
         if lastCommitted > 0 { snapshotIfDue() }
+    }
+
+    /// Answers the writes whose outcome is final once applied (puts, deletes, txns, and every failure), and
+    /// returns the others (leases, alarms, compaction), which take effect beyond the key space after the
+    /// commit and are answered then.
+    private func answerKeySpaceWrites(
+        _ completions: [(PendingProposal, Result<WriteResult, any Error>)], through index: LogIndex
+    ) -> [(PendingProposal, Result<WriteResult, any Error>)] {
+        var later: [(PendingProposal, Result<WriteResult, any Error>)] = []
+        var now: [(PendingProposal, Result<WriteResult, any Error>)] = []
+        for completion in completions {
+            switch completion.1 {
+            case .failure: now.append(completion)
+            case .success(let result):
+                switch result.outcome {
+                case .put, .deleteRange, .txn: now.append(completion)
+                case .compacted, .leaseGranted, .leaseRevoked, .alarms: later.append(completion)
+                }
+            }
+        }
+        guard !now.isEmpty else { return later }
+        readYourWrites.answered(through: index)
+        for (proposal, result) in now {
+            if case .failure = result { proposalsFailed.increment() }
+            proposal.completion(result)
+        }
+        return later
     }
 
     /// Applies one committed entry inside the open batch. Entries the key space already holds (applied
@@ -575,6 +607,7 @@ extension StoreMember {
         state.readsWaitingForApply = []
         state.configChange = nil
         state.transfer = nil
+        readYourWrites.release()
         // Fail what is still queued so that no caller waits forever.
         for input in inputs + mailbox.take(waitingUntil: Date()).inputs {
             switch input {

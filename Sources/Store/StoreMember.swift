@@ -20,8 +20,11 @@ import Synchronization
 ///   in the same LMDB transaction as the applied index (consistent index), so no entry is applied twice, or
 ///   skipped, across a crash.
 /// - Requests arriving while a batch is being written form the next batch: one log sync per batch.
+/// - A write to the key space (put, delete, txn) is answered once it is applied inside the batch's LMDB
+///   transaction, before that transaction's sync; reads see it once the transaction commits.
 /// - Linearizable reads (`linearizableBarrier()`) wait for a read index confirmed by the leader, then for this
-///   member to apply up to it. Serializable reads are answered from local state.
+///   member to apply (and commit) up to it. Serializable reads are answered from local state, after
+///   `awaitAnsweredWrites()`: a read that follows a write's answer on the same member sees that write.
 /// - Watchers see a revision only after it is durable, in revision order, on every member.
 public final class StoreMember: Sendable {
     public let configuration: StoreConfiguration
@@ -38,6 +41,7 @@ public final class StoreMember: Sendable {
     let clusterIDValue: Atomic<UInt64>
     let leaseClock = Mutex(LeaseClock())
     let appliedIndex = Atomic<UInt64>(0)
+    let readYourWrites = ReadYourWritesGate()
     let now: @Sendable () -> ContinuousClock.Instant
     let loopDone = Mutex<Bool>(false)
     let removed = Atomic<Bool>(false)
@@ -237,35 +241,48 @@ public final class StoreMember: Sendable {
 
     // MARK: Writes
 
-    /// Submits a write and waits until it is committed, applied here and durable. A write that would take the
-    /// data past `quotaBackendBytes` raises the NOSPACE alarm and is refused, as etcd does.
+    /// Submits a write and waits until it is committed by a quorum and applied here. A write that would take
+    /// the data past `quotaBackendBytes` raises the NOSPACE alarm and is refused, as etcd does.
     public func propose(_ request: WriteRequest) async throws -> WriteResult {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WriteResult, any Error>) in
+            propose(request) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// `propose(_:)` without a task: `completion` is called once, from the member's Raft loop when the write
+    /// is answered (or from this thread, when the member has stopped). It must return quickly.
+    public func propose(_ request: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, any Error>) -> Void) {
         if let cost = request.spaceCost, bytesInUse.load(ordering: .relaxed) + cost > configuration.quotaBackendBytes,
             exceedsQuotaAfterMeasuring(cost)
         {
-            if !alarms.contains(where: { $0.kind == .noSpace }) {
-                logger.warning(
-                    "backend quota exceeded; raising the NOSPACE alarm",
-                    metadata: [
-                        "in-use": "\(bytesInUse.load(ordering: .relaxed))", "quota": "\(configuration.quotaBackendBytes)",
-                    ])
-                _ = try? await submit(.alarm(AlarmChange(action: .activate, alarm: Alarm(memberID: memberID, kind: .noSpace))))
+            Task {
+                if !alarms.contains(where: { $0.kind == .noSpace }) {
+                    logger.warning(
+                        "backend quota exceeded; raising the NOSPACE alarm",
+                        metadata: [
+                            "in-use": "\(bytesInUse.load(ordering: .relaxed))",
+                            "quota": "\(configuration.quotaBackendBytes)",
+                        ])
+                    _ = try? await submit(.alarm(AlarmChange(action: .activate, alarm: Alarm(memberID: memberID, kind: .noSpace))))
+                }
+                completion(.failure(StoreError.noSpace))
             }
-            throw StoreError.noSpace
+            return
         }
-        return try await submit(request)
+        submit(request, completion: completion)
     }
 
     func submit(_ request: WriteRequest) async throws -> WriteResult {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WriteResult, any Error>) in
+            submit(request) { continuation.resume(with: $0) }
+        }
+    }
+
+    private func submit(_ request: WriteRequest, completion: @escaping @Sendable (Result<WriteResult, any Error>) -> Void) {
         let sequence = nextSequence.wrappingAdd(1, ordering: .relaxed).oldValue
         let data = ProposalEnvelope(proposer: memberID, sequence: sequence, request: request.encoded).encoded
-        let deadline = now() + requestTimeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WriteResult, any Error>) in
-            let proposal = PendingProposal(
-                sequence: sequence, data: data, deadline: deadline,
-                completion: { result in continuation.resume(with: result) })
-            if !mailbox.post(.proposal(proposal)) { continuation.resume(throwing: StoreError.stopped) }
-        }
+        let proposal = PendingProposal(sequence: sequence, data: data, deadline: now() + requestTimeout, completion: completion)
+        if !mailbox.post(.proposal(proposal)) { completion(.failure(StoreError.stopped)) }
     }
 
     // MARK: Reads
@@ -278,6 +295,13 @@ public final class StoreMember: Sendable {
             let waiter = ReadWaiter(deadline: deadline, completion: { continuation.resume(with: $0) })
             if !mailbox.post(.read(waiter)) { continuation.resume(throwing: StoreError.stopped) }
         }
+    }
+
+    /// Returns once every write this member has answered is visible to reads of its local state. Serializable
+    /// reads call it first, so that a client reading from the member that answered its write sees the write
+    /// (etcd's members answer after their backend's buffer holds the write, with the same effect).
+    public func awaitAnsweredWrites() async {
+        await readYourWrites.waitForAnsweredWrites()
     }
 
     // MARK: Leadership

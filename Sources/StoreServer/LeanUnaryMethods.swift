@@ -16,9 +16,9 @@ enum LeanUnaryMethods {
         typealias Maintenance = Etcdserverpb_Maintenance.Method
         return [
             method(KV.Range.descriptor, kv.range),
-            method(KV.Put.descriptor, kv.put),
-            method(KV.DeleteRange.descriptor, kv.deleteRange),
-            method(KV.Txn.descriptor, kv.txn),
+            immediate(KV.Put.descriptor, kv.put),
+            immediate(KV.DeleteRange.descriptor, kv.deleteRange),
+            immediate(KV.Txn.descriptor, kv.txn),
             method(KV.Compact.descriptor, kv.compact),
             method(Lease.LeaseGrant.descriptor, lease.leaseGrant),
             method(Lease.LeaseRevoke.descriptor, lease.leaseRevoke),
@@ -55,5 +55,25 @@ enum LeanUnaryMethods {
                 throw error
             }
         }
+    }
+
+    /// A method answered without a task (see `UnaryMethod.protobuf(_:immediate:)`), with the same metrics.
+    private static func immediate<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ descriptor: MethodDescriptor,
+        _ body: @escaping @Sendable (Request, @escaping @Sendable (Result<Response, RPCError>) -> Void) -> Void
+    ) -> UnaryMethod {
+        let metrics = MethodMetrics(method: descriptor.fullyQualifiedMethod)
+        return UnaryMethod.protobuf(
+            descriptor,
+            immediate: { (request: Request, reply) in
+                let started = ContinuousClock.now
+                body(request) { (result: Result<Response, RPCError>) in
+                    switch result {
+                    case .success: metrics.record(code: nil, since: started)
+                    case .failure(let error): metrics.record(code: error.code, since: started)
+                    }
+                    reply(result)
+                }
+            })
     }
 }

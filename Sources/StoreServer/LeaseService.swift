@@ -60,6 +60,7 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
         request: Etcdserverpb_LeaseTimeToLiveRequest, context: ServerContext
     ) async throws -> Etcdserverpb_LeaseTimeToLiveResponse {
         do {
+            await member.awaitAnsweredWrites()
             var response = Etcdserverpb_LeaseTimeToLiveResponse()
             response.id = request.id
             response.header = headers.header(revision: member.mvcc.currentRevision)
@@ -81,6 +82,7 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
         request: Etcdserverpb_LeaseLeasesRequest, context: ServerContext
     ) async throws -> Etcdserverpb_LeaseLeasesResponse {
         do {
+            await member.awaitAnsweredWrites()
             var response = Etcdserverpb_LeaseLeasesResponse()
             response.header = headers.header(revision: member.mvcc.currentRevision)
             response.leases = try member.mvcc.leases().map { lease in

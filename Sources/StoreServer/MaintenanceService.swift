@@ -54,6 +54,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     }
 
     func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
+        await member.awaitAnsweredWrites()
         var response = Etcdserverpb_StatusResponse()
         response.header = headers.header(revision: member.mvcc.currentRevision)
         response.version = Self.apiVersion
@@ -81,6 +82,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
         do {
+            await member.awaitAnsweredWrites()
             var response = Etcdserverpb_HashResponse()
             response.hash = try member.mvcc.hash()
             response.header = headers.header(revision: member.mvcc.currentRevision)
@@ -92,6 +94,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
         do {
+            await member.awaitAnsweredWrites()
             let result = try member.mvcc.hashKV(revision: request.revision)
             var response = Etcdserverpb_HashKVResponse()
             response.hash = result.hash
@@ -115,6 +118,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("data.mdb").path
         let revision: Int64
+        await member.awaitAnsweredWrites()
         do {
             revision = try member.mvcc.copy(toFile: path)
         } catch {

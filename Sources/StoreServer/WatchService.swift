@@ -90,6 +90,8 @@ final class WatchStream: Sendable {
             }
         }
         let range = KeyRange(key: Array(request.key), rangeEnd: Array(request.rangeEnd))
+        // A watch from "now" starts after every write this member has answered.
+        await member.awaitAnsweredWrites()
         let current = member.watchHub.currentRevision
         let start = request.startRevision > 0 ? request.startRevision : current + 1
         let requestedID = request.watchID

@@ -64,6 +64,25 @@ struct GRPCWireServerTests {
 
     static let maximumMessageLength = 256 * 1024
 
+    /// DeleteRange answered without a task, from another thread: `deleted` is the key's length; the key
+    /// "fail" fails with `notFound`. Every call is answered twice, and the second answer must be ignored.
+    static let immediateDeleteRange = UnaryMethod.protobuf(
+        Etcdserverpb_KV.Method.DeleteRange.descriptor,
+        immediate: {
+            (request: Etcdserverpb_DeleteRangeRequest,
+             reply: @escaping @Sendable (Result<Etcdserverpb_DeleteRangeResponse, RPCError>) -> Void) in
+            DispatchQueue.global().async {
+                if request.key == Data("fail".utf8) {
+                    reply(.failure(RPCError(code: .notFound, message: "no such key")))
+                } else {
+                    var response = Etcdserverpb_DeleteRangeResponse()
+                    response.deleted = Int64(request.key.count)
+                    reply(.success(response))
+                }
+                reply(.failure(RPCError(code: .internalError, message: "answered twice")))
+            }
+        })
+
     /// Runs a lean server with EchoKV's Range and Put on the lean path and everything forwarded, and a client
     /// connected to it.
     func withServer(
@@ -80,6 +99,7 @@ struct GRPCWireServerTests {
             methods: [
                 .protobuf(Etcdserverpb_KV.Method.Range.descriptor, echo.range),
                 .protobuf(Etcdserverpb_KV.Method.Put.descriptor, echo.put),
+                Self.immediateDeleteRange,
             ],
             forwarding: forwarding, logger: Logger(label: "test"))
         let address = try await server.bind()
@@ -115,6 +135,37 @@ struct GRPCWireServerTests {
                 }
                 try await group.waitForAll()
             }
+        }
+    }
+
+    @Test("a method answered without a task, from another thread, answers each call once, failures included")
+    func immediateCalls() async throws {
+        try await withServer { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        var request = Etcdserverpb_DeleteRangeRequest()
+                        request.key = Data(repeating: UInt8(ascii: "k"), count: index + 1)
+                        let response = try await kv.deleteRange(request)
+                        #expect(response.deleted == Int64(index + 1))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var failing = Etcdserverpb_DeleteRangeRequest()
+            failing.key = Data("fail".utf8)
+            do {
+                _ = try await kv.deleteRange(failing)
+                Issue.record("the call succeeded")
+            } catch let error as RPCError {
+                #expect(error.code == .notFound)
+                #expect(error.message == "no such key")
+            }
+            // The connection is still usable after the ignored second answers.
+            var request = Etcdserverpb_RangeRequest()
+            request.key = Data("after".utf8)
+            #expect(try await kv.range(request).kvs.first?.value == request.key)
         }
     }
 

@@ -1,0 +1,50 @@
+import EtcdAPI
+import Foundation
+import MVCC
+import Store
+import Testing
+
+/// A member answers a put before the LMDB transaction holding it commits; what is read from that member
+/// afterwards must still show the put.
+@Suite("read your writes")
+struct ReadYourWritesTests {
+    @Test("a serializable read after a write's answer sees the write, on the member that answered")
+    func serializableReadSeesAnsweredWrite() async throws {
+        try await TestMember.with { _, server in
+            let member = server.member
+            for round in 0..<300 {
+                let key = Array("key-\(round % 7)".utf8)
+                let value = Array("value-\(round)".utf8)
+                let result = try await member.propose(.put(PutRequest(key: key, value: value)))
+                await member.awaitAnsweredWrites()
+                let read = try member.mvcc.rangeWithRevision(RangeRequest(key: key, serializable: true))
+                #expect(read.revision >= result.revision, "round \(round)")
+                #expect(read.response.kvs.first?.value == value, "round \(round)")
+                if read.response.kvs.first?.value != value { return }
+            }
+        }
+    }
+
+    @Test("through the etcd API: a serializable range and the status after a put show the put")
+    func serializableRangeOverTheWire() async throws {
+        try await TestMember.with { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            let maintenance = Etcdserverpb_Maintenance.Client(wrapping: client)
+            for round in 0..<200 {
+                var put = Etcdserverpb_PutRequest()
+                put.key = Data("wire-\(round % 5)".utf8)
+                put.value = Data("value-\(round)".utf8)
+                let written = try await kv.put(put)
+                var range = Etcdserverpb_RangeRequest()
+                range.key = put.key
+                range.serializable = true
+                let read = try await kv.range(range)
+                #expect(read.kvs.first?.value == put.value, "round \(round)")
+                #expect(read.header.revision >= written.header.revision, "round \(round)")
+                let status = try await maintenance.status(Etcdserverpb_StatusRequest())
+                #expect(status.header.revision >= written.header.revision, "round \(round)")
+                if read.kvs.first?.value != put.value { return }
+            }
+        }
+    }
+}
