@@ -23,8 +23,9 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
     public let path: String
     public let configuration: EnvironmentConfiguration
     private let closed = Atomic<Bool>(false)
-    /// Held by every write transaction of this process (see `write(durability:_:)`).
-    private let writers = Mutex<Void>(())
+    /// Held by every write transaction of this process from begin to end, so that the sync flags one commit
+    /// weakens never apply to another (see `WriteTransaction.commit(durability:)`).
+    let writers = WriterLock()
 
     /// Opens (creating if needed) the environment at `path`.
     public init(path: String, configuration: EnvironmentConfiguration = EnvironmentConfiguration()) throws {
@@ -83,9 +84,9 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
     /// Throws `LMDBError.other` with `MDB_NOTFOUND` if it does not exist and `.create` was not given.
     public func openDatabase(_ name: String?, flags: Database.Flags = []) throws -> Database {
         // Its transaction commits like a writer's, so it keeps out of a weakened commit's window.
-        var outcome: Result<Database, any Error>?
-        writers.withLock { _ in outcome = Result { try openDatabaseInTransaction(name, flags: flags) } }
-        return try outcome!.get()
+        writers.lock()
+        defer { writers.unlock() }
+        return try openDatabaseInTransaction(name, flags: flags)
     }
 
     private func openDatabaseInTransaction(_ name: String?, flags: Database.Flags) throws -> Database {
@@ -133,35 +134,43 @@ public final class Environment: @unchecked Sendable {  // reason: LMDB envs are 
     public func write<R>(
         durability: EnvironmentConfiguration.Durability = .full, _ body: (WriteTransaction) throws -> R
     ) throws -> R {
-        // LMDB 0.9 reads its sync flags from the environment at commit, not from the transaction, so a weaker
-        // commit sets them for its own duration. Every write transaction holds `writers` so that no other
-        // commit can fall inside that window.
-        let weaker: UInt32
+        let transaction = try beginWrite()
+        let result: R
+        do {
+            result = try body(transaction)
+        } catch {
+            transaction.abort()
+            throw error
+        }
+        try transaction.commit(durability: durability)
+        return result
+    }
+
+    /// Begins a write transaction that stays open, across as many calls as needed, until its
+    /// `commit(durability:)` or `abort()`. Waits while another write transaction of this process is open.
+    ///
+    /// The transaction must end on the thread that began it (LMDB's writer lock belongs to that thread), and
+    /// should end soon: every other writer of the process waits for it.
+    public func beginWrite() throws -> WriteTransaction {
+        writers.lock()
+        var txn: OpaquePointer?
+        let rc = mdb_txn_begin(live, nil, 0, &txn)
+        guard rc == 0, let txn else {
+            writers.unlock()
+            throw LMDBError(code: rc)
+        }
+        return WriteTransaction(environment: self, handle: txn, parent: nil)
+    }
+
+    /// The sync flags to set for one commit so that it is made with `durability` rather than the
+    /// environment's own; 0 when the environment's is not stronger.
+    func weakening(to durability: EnvironmentConfiguration.Durability) -> UInt32 {
+        // LMDB 0.9 reads its sync flags from the environment at commit, not from the transaction.
         switch (configuration.durability, durability) {
-        case (.full, .noMetaSync): weaker = UInt32(MDB_NOMETASYNC)
-        case (.full, .noSync), (.noMetaSync, .noSync): weaker = UInt32(MDB_NOSYNC)
-        default: weaker = 0
+        case (.full, .noMetaSync): UInt32(MDB_NOMETASYNC)
+        case (.full, .noSync), (.noMetaSync, .noSync): UInt32(MDB_NOSYNC)
+        default: 0
         }
-        var outcome: Result<R, any Error>?
-        writers.withLock { _ in
-            outcome = Result {
-                var txn: OpaquePointer?
-                try check(mdb_txn_begin(live, nil, 0, &txn))
-                let transaction = WriteTransaction(environment: self, handle: txn!, parent: nil)
-                let result: R
-                do {
-                    result = try body(transaction)
-                } catch {
-                    transaction.abort()
-                    throw error
-                }
-                if weaker != 0 { try check(mdb_env_set_flags(live, weaker, 1)) }
-                defer { if weaker != 0 { mdb_env_set_flags(live, weaker, 0) } }
-                try transaction.commit()
-                return result
-            }
-        }
-        return try outcome!.get()
     }
 
     /// The environment's flags as LMDB holds them now (`mdb_env_get_flags`).

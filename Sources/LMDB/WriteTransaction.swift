@@ -1,7 +1,8 @@
 import CLMDB
 
 /// The environment's single writer. Its changes are visible to itself at once and to others after commit.
-/// Obtained from `Environment.write(_:)` (committed when the closure returns) or `nested(_:)`.
+/// Obtained from `Environment.write(_:)` (committed when the closure returns), `Environment.beginWrite()`
+/// (open until `commit(durability:)` or `abort()`, or until it is released, which aborts it) or `nested(_:)`.
 public final class WriteTransaction: Transaction {
     private let parent: WriteTransaction?
 
@@ -11,7 +12,7 @@ public final class WriteTransaction: Transaction {
     }
 
     deinit {
-        if let handle = ended() { mdb_txn_abort(handle) }
+        abort()
     }
 
     /// Stores `value` under `key`. Returns `false`, storing nothing, when `.noOverwrite` /
@@ -81,18 +82,43 @@ public final class WriteTransaction: Transaction {
             hasActiveChild = false
             writeGeneration += 1
         }
-        try transaction.commit()
+        try transaction.commitIntoParent()
         return result
     }
 
-    func commit() throws {
+    /// Commits the changes. `durability` weakens the environment's for this commit alone (it cannot
+    /// strengthen it); the next fully synced commit makes a weakened one durable too, since both live in the
+    /// same file. The transaction has ended afterwards, whether or not the commit succeeded.
+    public func commit(durability: EnvironmentConfiguration.Durability = .full) throws {
+        precondition(parent == nil, "a nested transaction is committed by nested(_:)")
         precondition(!hasActiveChild, "LMDB transaction committed while a nested transaction is active")
         guard let handle = ended() else { preconditionFailure("LMDB transaction committed after it ended") }
+        defer { environment.writers.unlock() }
+        let weaker = environment.weakening(to: durability)
+        if weaker != 0 {
+            let rc = mdb_env_set_flags(environment.live, weaker, 1)
+            if rc != 0 {
+                mdb_txn_abort(handle)
+                throw LMDBError(code: rc)
+            }
+        }
+        // Restored before the writer lock goes, so that no other commit runs with the weakened flags.
+        defer { if weaker != 0 { mdb_env_set_flags(environment.live, weaker, 0) } }
         // LMDB frees the transaction whether or not the commit succeeds.
         try check(mdb_txn_commit(handle))
     }
 
-    func abort() {
-        if let handle = ended() { mdb_txn_abort(handle) }
+    /// Discards the changes. Harmless once the transaction has ended.
+    public func abort() {
+        guard let handle = ended() else { return }
+        mdb_txn_abort(handle)
+        if parent == nil { environment.writers.unlock() }
+    }
+
+    /// Commits a nested transaction into its parent.
+    private func commitIntoParent() throws {
+        precondition(!hasActiveChild, "LMDB transaction committed while a nested transaction is active")
+        guard let handle = ended() else { preconditionFailure("LMDB transaction committed after it ended") }
+        try check(mdb_txn_commit(handle))
     }
 }

@@ -140,20 +140,15 @@ public final class MVCCStore: Sendable {
         durability: EnvironmentConfiguration.Durability = .full,
         _ body: (inout MVCCWriteBatch) throws -> R
     ) throws -> (result: R, events: [Event]) {
-        let databases = self.databases
-        let outcome: (result: R, events: [Event], meta: StoreMeta)
-        do {
-            outcome = try environment.write(durability: durability) { txn in
-                let meta = try KeySpaceReader(txn: txn, databases: databases).meta()
-                var batch = MVCCWriteBatch(txn: txn, databases: databases, meta: meta)
-                let result = try body(&batch)
-                let (events, newMeta) = try batch.finish(consistentIndex: consistentIndex)
-                return (result, events, newMeta)
-            }
-        } catch let error as LMDBError {
-            throw MVCCError.storage("write batch: \(error)")
-        }
-        cachedMeta.withLock { $0 = outcome.meta }
-        return (outcome.result, outcome.events)
+        let transaction = try beginWrite()
+        let outcome = try transaction.write(consistentIndex: consistentIndex, body)
+        try transaction.commit(durability: durability)
+        return outcome
+    }
+
+    /// Begins a write transaction that holds batches until it commits (see `MVCCWriteTransaction`), so that
+    /// several batches share one commit and its sync. Waits while another write transaction is open.
+    public func beginWrite() throws -> MVCCWriteTransaction {
+        try MVCCWriteTransaction(store: self)
     }
 }

@@ -1,11 +1,13 @@
 import LMDB
 
 /// The entries of one write batch, applied in order inside one LMDB write transaction (so one fsync for
-/// the whole batch). Obtained only inside `MVCCStore.write`.
+/// the whole batch). Obtained only inside `MVCCStore.write` and `MVCCWriteTransaction.write`.
 ///
-/// Each entry takes the next main revision if, and only if, it changes keys. An entry that throws changes
-/// nothing (it runs in a nested LMDB transaction) and the batch goes on. Not Sendable, not copyable: it is
-/// bound to the write transaction.
+/// Each entry takes the next main revision if, and only if, it changes keys. An entry that throws an error
+/// other than `MVCCError.storage` changes nothing and the batch goes on: puts, delete ranges and txns check
+/// everything before their first write, and the other entries run in a nested LMDB transaction. After a
+/// storage error the batch holds part of an entry and refuses to go on; its transaction must be aborted.
+/// Not Sendable, not copyable: it is bound to the write transaction.
 public struct MVCCWriteBatch: ~Copyable {
     private let txn: WriteTransaction
     private let databases: KeySpaceDatabases
@@ -14,6 +16,8 @@ public struct MVCCWriteBatch: ~Copyable {
     /// The compacted revision after the entries applied so far.
     public private(set) var compactedRevision: Int64
     private var events: [Event] = []
+    /// Set when an entry applied in place failed in the storage after writing part of itself.
+    private var failure: MVCCError?
 
     /// The batch's LMDB transaction, for the layer above to write its own databases (such as the Raft log)
     /// atomically with the batch. Never use it to touch the key-space databases, whose invariants only the
@@ -29,18 +33,18 @@ public struct MVCCWriteBatch: ~Copyable {
 
     /// Puts a key. The response's revision (etcd's header) is `currentRevision` afterwards.
     public mutating func put(_ request: PutRequest) throws -> PutResponse {
-        try apply("put") { try $0.put(request) }
+        try applyInPlace("put") { try $0.put(request) }
     }
 
     /// Deletes the keys of a range in one revision; takes no revision when nothing was deleted.
     public mutating func deleteRange(_ request: DeleteRangeRequest) throws -> DeleteRangeResponse {
-        try apply("delete range") { try $0.deleteRange(request) }
+        try applyInPlace("delete range") { try $0.deleteRange(request) }
     }
 
     /// Runs a txn: one revision if any of its operations writes, none otherwise. Reads inside it see the
     /// writes made before them in the same txn.
     public mutating func txn(_ request: TxnRequest) throws -> TxnResponse {
-        try apply("txn") { try $0.txn(request) }
+        try applyInPlace("txn") { try $0.txn(request) }
     }
 
     /// Removes the history older than `revision` (see `MVCCStore`); takes no revision.
@@ -88,7 +92,41 @@ public struct MVCCWriteBatch: ~Copyable {
         }
     }
 
+    /// Runs an entry that checks everything before its first write on the batch's own transaction: one that
+    /// fails a check has changed nothing, without the cost of a nested transaction (LMDB allocates its dirty
+    /// page list, megabytes, at each begin, and copies every page the child touches). A failure after a write
+    /// can only come from the storage, and leaves the batch unusable.
+    private mutating func applyInPlace<R>(_ what: String, _ body: (inout KeySpaceWriter) throws -> R) throws -> R {
+        if let failure { throw failure }
+        var writer = KeySpaceWriter(
+            txn: txn, databases: databases, baseRevision: currentRevision, compactedRevision: compactedRevision)
+        do {
+            let result = try body(&writer)
+            record(writer)
+            return result
+        } catch {
+            let broken: MVCCError?
+            switch error {
+            case let error as LMDBError: broken = .storage("\(what): \(error)")
+            case MVCCError.storage(let message): broken = .storage(message)
+            default: broken = writer.hasChanges ? .storage("\(what) failed after writing: \(error)") : nil
+            }
+            guard let broken else { throw error }
+            failure = broken
+            throw broken
+        }
+    }
+
+    private mutating func record(_ writer: KeySpaceWriter) {
+        if writer.hasChanges {
+            currentRevision = writer.revision
+            events.append(contentsOf: writer.events)
+        }
+        compactedRevision = writer.compactedRevision
+    }
+
     private mutating func apply<R>(_ what: String, _ body: (inout KeySpaceWriter) throws -> R) throws -> R {
+        if let failure { throw failure }
         let databases = self.databases
         let base = currentRevision
         let compacted = compactedRevision
@@ -107,16 +145,13 @@ public struct MVCCWriteBatch: ~Copyable {
         } catch let error as LMDBError {
             throw MVCCError.storage("\(what): \(error)")
         }
-        if outcome.writer.hasChanges {
-            currentRevision = outcome.writer.revision
-            events.append(contentsOf: outcome.writer.events)
-        }
-        compactedRevision = outcome.writer.compactedRevision
+        record(outcome.writer)
         return outcome.result
     }
 
     /// Records the batch's revisions and applied index; returns its events.
     consuming func finish(consistentIndex: UInt64) throws -> (events: [Event], meta: StoreMeta) {
+        if let failure { throw failure }
         try txn.put(
             databases.meta,
             key: MetaKey.currentRevision,

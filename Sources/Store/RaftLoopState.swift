@@ -33,6 +33,10 @@ final class RaftLoopState: @unchecked Sendable {  // reason: confined to the Raf
     var logBytesSinceSnapshot = 0
     /// When this member last asked to publish its attributes (name, client URLs) to the cluster.
     var lastPublishAttempt: ContinuousClock.Instant?
+    /// Entries applied in the key-space transaction that is still open.
+    var pendingApply: PendingApply?
+    /// A local reader asked for the open transaction to commit.
+    var commitRequested = false
 
     init(node: RaftNode<MemberRaftStorage>, storage: MemberRaftStorage, applier: StoreApplier, tick: Duration) {
         self.node = node

@@ -14,6 +14,8 @@ final class RaftMailbox: @unchecked Sendable {  // reason: every field is guarde
         case transferLeadership(to: NodeID, completion: @Sendable (Result<Void, any Error>) -> Void)
         case report(PeerTransportReport)
         case campaign
+        /// A local reader waits for applied writes to become visible: commit the open transaction now.
+        case commitApplied
     }
 
     private let condition = NSCondition()

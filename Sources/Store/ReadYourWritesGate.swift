@@ -50,10 +50,12 @@ final class ReadYourWritesGate: Sendable {
         for continuation in waiting { continuation.resume() }
     }
 
-    /// Waits until every write answered so far is visible to readers.
-    func waitForAnsweredWrites() async {
+    /// Waits until every write answered so far is visible to readers; calls `whenWaiting` first if it has to
+    /// wait (to ask for the commit that makes them visible).
+    func waitForAnsweredWrites(whenWaiting: () -> Void = {}) async {
         let pending = state.withLock { $0.released || $0.answered <= $0.visible ? nil : $0.answered }
         guard let pending else { return }
+        whenWaiting()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let waits = state.withLock { state -> Bool in
                 guard !state.released, state.visible < pending else { return false }

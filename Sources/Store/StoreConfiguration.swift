@@ -49,6 +49,12 @@ public struct StoreConfiguration: Sendable {
     public var snapshotLogBytes: Int = 32 << 20
     /// At most this many bytes of the `snapshotCatchUpEntries` are kept.
     public var snapshotCatchUpBytes: Int = 16 << 20
+    /// `--backend-batch-interval`: the longest applied entries wait before the LMDB transaction holding them
+    /// commits (one sync for all of them). Readers that need them sooner make it commit at once; watchers see
+    /// them at the commit. Zero commits after every batch.
+    public var backendBatchInterval: Duration = .milliseconds(10)
+    /// `--backend-batch-limit`: the most entries one LMDB transaction holds before it commits.
+    public var backendBatchLimit: Int = 10_000
 
     public init() {}
 }

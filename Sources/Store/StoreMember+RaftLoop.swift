@@ -8,8 +8,9 @@ import RaftLog
 
 /// The Raft loop: one thread that owns the `RaftNode`, feeds it what arrives (proposals, reads, peer
 /// messages, ticks) and carries out each `Ready`: send, save the entries and hard state to the write-ahead log
-/// (one write, one sync), acknowledge, apply the committed entries in one LMDB transaction, answer the waiting
-/// requests.
+/// (one write, one sync), acknowledge, apply the committed entries in the open LMDB transaction, answer the
+/// writes. The transaction commits (one sync for several `Ready`s) when its interval is up or when something
+/// waits for it; see `PendingApply`.
 extension StoreMember {
     func runLoop() {
         let state = loop
@@ -20,10 +21,12 @@ extension StoreMember {
         var nextTick = ContinuousClock.now + state.tick
         var fresh: [PendingProposal] = []
         while true {
-            let wait = ContinuousClock.now.duration(to: nextTick)
+            let commitDue = state.pendingApply.map { $0.opened + configuration.backendBatchInterval }
+            let wait = ContinuousClock.now.duration(to: min(nextTick, commitDue ?? nextTick))
             let seconds = Double(Self.nanoseconds(wait)) / 1e9
             let (inputs, stopped) = mailbox.take(waitingUntil: Date(timeIntervalSinceNow: max(0, seconds)))
             if stopped {
+                commitAppliedBeforeStopping()
                 failEverything(with: StoreError.stopped, alsoFailing: inputs)
                 break
             }
@@ -42,6 +45,7 @@ extension StoreMember {
                 while state.node.hasReady {
                     try handleReady()
                 }
+                try commitAppliedIfDue(now: .now)
             } catch {
                 stopAfterPersistenceFailure(error, proposed: fresh)
                 break
@@ -99,6 +103,8 @@ extension StoreMember {
             }
         case .campaign:
             state.node.campaign()
+        case .commitApplied:
+            state.commitRequested = true
         }
     }
 
@@ -176,51 +182,13 @@ extension StoreMember {
         if !ready.persistedMessages.isEmpty { transport.send(ready.persistedMessages.map { .raft($0) }) }
 
         let committed = ready.committedEntries
-        let appliedBefore = mvcc.consistentIndex
-        let lastCommitted = committed.last?.index ?? 0
-        var completions: [(PendingProposal, Result<WriteResult, any Error>)] = []
-        var leaseChanges: [(WriteRequest, WriteResult.Outcome)] = []
-        var membershipChanged = false
-        var events: [Event] = []
-        if !committed.isEmpty {
+        if let lastCommitted = committed.last?.index {
             let started = ContinuousClock.now
-            let savedApplier = state.applier
-            do {
-                // The entries are durable in the log already: a power loss that undoes this transaction leaves
-                // them to be applied again, so the meta page sync is skipped.
-                events = try mvcc.write(consistentIndex: max(appliedBefore, lastCommitted), durability: .noMetaSync) {
-                    batch in
-                    for entry in committed {
-                        try apply(
-                            entry, alreadyApplied: entry.index <= appliedBefore, to: &batch,
-                            completions: &completions, leaseChanges: &leaseChanges,
-                            membershipChanged: &membershipChanged)
-                    }
-                    try log.setConfState(state.node.confState, appliedIndex: lastCommitted, in: batch.transaction)
-                    // Writes to the key space are answered now rather than after the commit's sync: their
-                    // entries are durable in the log of a quorum, and a restart applies them again with the
-                    // same outcome. Local readers wait at the gate until the commit makes them visible.
-                    completions = answerKeySpaceWrites(completions, through: lastCommitted)
-                }.events
-                log.committed()
-            } catch {
-                // The transaction was aborted: the file still holds the last committed batch, whole.
-                log.rolledBack()
-                state.applier = savedApplier
-                throw StoreError.persistenceFailed("applying entries through index \(lastCommitted): \(error)")
-            }
+            try applyToOpenTransaction(committed)
             batchSizes.record(committed.count)
             applyDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
-        }
-
-        if lastCommitted > 0 {
             state.node.applied(through: lastCommitted)
-            appliedIndex.store(max(lastCommitted, mvcc.consistentIndex), ordering: .relaxed)
-            readYourWrites.visible(through: lastCommitted)
-            refreshUsage()
         }
-        if !events.isEmpty { watchHub.notify(events: events, revision: mvcc.currentRevision) }
-        trackLeases(leaseChanges)
 
         let status = state.node.status
         progressSnapshot.withLock { $0 = status.progress.mapValues(\.match) }
@@ -229,22 +197,6 @@ extension StoreMember {
             published.commit = status.hardState.commit
             published.lastIndex = status.lastIndex
             published.confState = status.confState
-            published.alarms = state.applier.alarms
-            if membershipChanged, let stored = try? mvcc.getMeta(Self.membersMetaKey) {
-                published.members = ClusterMember.decodeList(stored)
-            }
-        }
-        if membershipChanged { membershipDidChange() }
-
-        for (proposal, result) in completions {
-            if case .failure = result { proposalsFailed.increment() }
-            proposal.completion(result)
-        }
-        if let (change, pending) = state.configChange, committed.contains(where: { entry in
-            entry.kind == .configChange && ConfigChange(encoded: entry.data) == change
-        }) {
-            state.configChange = nil
-            pending.completion(.success(published.withLock { $0.members }))
         }
 
         for read in ready.readStates {
@@ -253,7 +205,136 @@ extension StoreMember {
             state.readInFlight = nil
         }
         answerReads()
-        if lastCommitted > 0 { snapshotIfDue() }
+    }
+
+    /// Applies committed entries in the open key-space transaction (beginning one if none is open) and
+    /// answers the writes whose outcome is final; the rest waits for the commit.
+    private func applyToOpenTransaction(_ committed: [Entry]) throws(StoreError) {
+        let state = loop
+        let log = state.storage.log
+        let lastCommitted = committed.last?.index ?? 0
+        let pending: PendingApply
+        if let open = state.pendingApply {
+            pending = open
+        } else {
+            do {
+                pending = PendingApply(transaction: try mvcc.beginWrite(), opened: .now, applierBefore: state.applier)
+            } catch {
+                throw StoreError.persistenceFailed("applying entries through index \(lastCommitted): \(error)")
+            }
+            state.pendingApply = pending
+        }
+        let appliedBefore = pending.transaction.consistentIndex
+        var completions: [(PendingProposal, Result<WriteResult, any Error>)] = []
+        var leaseChanges: [(WriteRequest, WriteResult.Outcome)] = []
+        var configChanges: [ConfigChange] = []
+        let events: [Event]
+        do {
+            events = try pending.transaction.write(consistentIndex: max(appliedBefore, lastCommitted)) { batch in
+                for entry in committed {
+                    try apply(
+                        entry, alreadyApplied: entry.index <= appliedBefore, to: &batch,
+                        completions: &completions, leaseChanges: &leaseChanges, configChanges: &configChanges)
+                }
+                // Writes to the key space are answered now rather than after the commit: their entries are
+                // durable in the log of a quorum, and a restart applies them again with the same outcome. Local
+                // readers wait at the gate until the commit makes them visible.
+                completions = answerKeySpaceWrites(completions, through: lastCommitted)
+            }.events
+        } catch {
+            // The transaction was aborted: the file still holds the last committed state, whole.
+            state.pendingApply = nil
+            log.rolledBack()
+            state.applier = pending.applierBefore
+            throw StoreError.persistenceFailed("applying entries through index \(lastCommitted): \(error)")
+        }
+        pending.appliedThrough = max(pending.appliedThrough, lastCommitted)
+        pending.entries += committed.count
+        pending.events += events
+        pending.completions += completions
+        pending.leaseChanges += leaseChanges
+        pending.configChanges += configChanges
+    }
+
+    /// Commits the open key-space transaction if it is due: its interval is up, it holds the most entries a
+    /// transaction may, something applied in it reaches beyond the key space, a linearizable read waits for
+    /// an entry it holds, or a local reader asked for it (`.commitApplied`).
+    private func commitAppliedIfDue(now instant: ContinuousClock.Instant) throws(StoreError) {
+        let state = loop
+        guard let pending = state.pendingApply else {
+            state.commitRequested = false
+            return
+        }
+        let visible = appliedIndex.load(ordering: .relaxed)
+        let due =
+            state.commitRequested || pending.needsCommitNow
+            || pending.entries >= configuration.backendBatchLimit
+            || pending.opened.duration(to: instant) >= configuration.backendBatchInterval
+            || state.readsWaitingForApply.contains { $0.index > visible && $0.index <= pending.appliedThrough }
+        if due { try commitApplied() }
+    }
+
+    /// Commits the open key-space transaction, if any, and carries out what waited for it: readers and
+    /// watchers see its entries, the answers that waited are given, the membership is published, and a
+    /// snapshot is taken if one is due.
+    private func commitApplied() throws(StoreError) {
+        let state = loop
+        state.commitRequested = false
+        guard let pending = state.pendingApply else { return }
+        state.pendingApply = nil
+        let log = state.storage.log
+        let started = ContinuousClock.now
+        do {
+            try log.setConfState(
+                state.node.confState, appliedIndex: pending.appliedThrough, in: pending.transaction.transaction)
+            // The entries are durable in the log already: a power loss that undoes this transaction leaves them
+            // to be applied again, so the meta page sync is skipped.
+            try pending.transaction.commit(durability: .noMetaSync)
+            log.committed()
+        } catch {
+            pending.transaction.abort()
+            log.rolledBack()
+            state.applier = pending.applierBefore
+            throw StoreError.persistenceFailed(
+                "committing the entries applied through index \(pending.appliedThrough): \(error)")
+        }
+        commitEntries.record(pending.entries)
+        commitDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now)))
+
+        appliedIndex.store(max(pending.appliedThrough, mvcc.consistentIndex), ordering: .relaxed)
+        readYourWrites.visible(through: pending.appliedThrough)
+        refreshUsage()
+        if !pending.events.isEmpty { watchHub.notify(events: pending.events, revision: mvcc.currentRevision) }
+        trackLeases(pending.leaseChanges)
+        let membershipChanged = !pending.configChanges.isEmpty
+        published.withLock { published in
+            published.alarms = state.applier.alarms
+            if membershipChanged, let stored = try? mvcc.getMeta(Self.membersMetaKey) {
+                published.members = ClusterMember.decodeList(stored)
+            }
+        }
+        if membershipChanged { membershipDidChange() }
+        for (proposal, result) in pending.completions {
+            if case .failure = result { proposalsFailed.increment() }
+            proposal.completion(result)
+        }
+        if let (change, waiting) = state.configChange, pending.configChanges.contains(change) {
+            state.configChange = nil
+            waiting.completion(.success(published.withLock { $0.members }))
+        }
+        answerReads()
+        snapshotIfDue()
+    }
+
+    /// On a clean stop, commits what was applied so that a restart need not apply it again.
+    private func commitAppliedBeforeStopping() {
+        do {
+            try commitApplied()
+        } catch {
+            logger.warning(
+                "committing the applied entries at stop failed; they are applied again at the next start",
+                metadata: ["error": "\(error)"])
+        }
     }
 
     /// Answers the writes whose outcome is final once applied (puts, deletes, txns, and every failure), and
@@ -288,14 +369,14 @@ extension StoreMember {
     private func apply(
         _ entry: Entry, alreadyApplied: Bool, to batch: inout MVCCWriteBatch,
         completions: inout [(PendingProposal, Result<WriteResult, any Error>)],
-        leaseChanges: inout [(WriteRequest, WriteResult.Outcome)], membershipChanged: inout Bool
+        leaseChanges: inout [(WriteRequest, WriteResult.Outcome)], configChanges: inout [ConfigChange]
     ) throws {
         let state = loop
         switch entry.kind {
         case .configChange:
             guard let change = ConfigChange(encoded: entry.data) else { return }
             _ = state.node.applyConfigChange(change)
-            membershipChanged = true
+            configChanges.append(change)
             if change.kind == .removeNode && change.nodeID == memberID {
                 removed.store(true, ordering: .relaxed)
                 logger.warning("this member has been removed from the cluster", metadata: ["index": "\(entry.index)"])
@@ -321,7 +402,10 @@ extension StoreMember {
             do {
                 let result = try state.applier.apply(request, to: &batch)
                 outcome = .success(WriteResult(outcome: result, revision: batch.currentRevision))
-                leaseChanges.append((request, result))
+                switch result {
+                case .leaseGranted, .leaseRevoked: leaseChanges.append((request, result))
+                default: break
+                }
             } catch let error as MVCCError {
                 if case .storage = error { throw error }
                 outcome = .failure(error)
@@ -361,6 +445,8 @@ extension StoreMember {
     /// Replaces the whole state with a snapshot sent by the leader: the key space, and the Raft log reset
     /// to start after the snapshot, in one transaction.
     private func installSnapshot(_ snapshot: Snapshot) throws(StoreError) {
+        // The snapshot's state replaces the key space in a transaction of its own.
+        try commitApplied()
         let state = loop
         let log = state.storage.log
         var metadata = snapshot
@@ -607,6 +693,9 @@ extension StoreMember {
         state.readsWaitingForApply = []
         state.configChange = nil
         state.transfer = nil
+        // After a failure the open transaction cannot commit; its entries are applied again at the next start.
+        state.pendingApply?.transaction.abort()
+        state.pendingApply = nil
         readYourWrites.release()
         // Fail what is still queued so that no caller waits forever.
         for input in inputs + mailbox.take(waitingUntil: Date()).inputs {
@@ -615,7 +704,7 @@ extension StoreMember {
             case .read(let waiter): waiter.completion(.failure(error))
             case .configChange(_, let pending): pending.completion(.failure(error))
             case .transferLeadership(_, let completion): completion(.failure(error))
-            case .envelopes, .report, .campaign: break
+            case .envelopes, .report, .campaign, .commitApplied: break
             }
         }
     }

@@ -58,6 +58,8 @@ public final class StoreMember: Sendable {
     static let usageRefresh: Duration = .milliseconds(500)
     let batchSizes = Recorder(label: "keel_store_apply_batch_size")
     let applyDuration = Timer(label: "keel_store_apply_batch_duration")
+    let commitEntries = Recorder(label: "keel_store_apply_commit_entries")
+    let commitDuration = Timer(label: "keel_store_apply_commit_duration")
     let proposalsFailed = Counter(label: "keel_store_proposals_failed_total")
     let leaderChanges = Counter(label: "keel_store_leader_changes_seen_total")
     let isLeaderGauge = Gauge(label: "keel_store_is_leader")
@@ -301,7 +303,7 @@ public final class StoreMember: Sendable {
     /// reads call it first, so that a client reading from the member that answered its write sees the write
     /// (etcd's members answer after their backend's buffer holds the write, with the same effect).
     public func awaitAnsweredWrites() async {
-        await readYourWrites.waitForAnsweredWrites()
+        await readYourWrites.waitForAnsweredWrites { [mailbox] in mailbox.post(.commitApplied) }
     }
 
     // MARK: Leadership

@@ -88,6 +88,13 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(help: "Interval of the leader's periodic corruption check (e.g. 1m, 30s); 0 disables it.")
     var experimentalCorruptCheckTime = "0s"
 
+    @Option(
+        help: "Longest time applied entries wait before the backend transaction holding them commits (e.g. 10ms); 0 means the default, 10ms.")
+    var backendBatchInterval = "0"
+
+    @Option(help: "Most entries one backend transaction holds before it commits; 0 means the default, 10000.")
+    var backendBatchLimit = 0
+
     @Flag(help: "Skip fsync on commit: faster, but a power loss can lose acknowledged writes.")
     var unsafeNoFsync = false
 
@@ -134,6 +141,8 @@ struct StoreCommand: AsyncParsableCommand {
         configuration.store.maxRequestBytes = maxRequestBytes
         configuration.store.maxTxnOps = maxTxnOps
         configuration.store.syncOnCommit = !unsafeNoFsync
+        if let interval = try batchInterval() { configuration.store.backendBatchInterval = interval }
+        if backendBatchLimit > 0 { configuration.store.backendBatchLimit = backendBatchLimit }
         configuration.store.debugFaults = try parsedDebugFaults()
         // etcd's shortest lease: one and a half election timeouts, rounded up to whole seconds.
         configuration.store.minimumLeaseTTL = Int64((Double(electionTimeout) * 1.5 / 1000).rounded(.up))
@@ -153,6 +162,23 @@ struct StoreCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try validatedInitialCluster()
         _ = try corruptCheckInterval()
+        _ = try batchInterval()
+        guard backendBatchLimit >= 0 else {
+            throw ValidationError("--backend-batch-limit must be 0 or more (set to \(backendBatchLimit))")
+        }
+    }
+
+    /// `--backend-batch-interval` as a Go duration; nil for etcd's 0, the default.
+    private func batchInterval() throws -> Duration? {
+        if backendBatchInterval == "0" { return nil }
+        let interval: Duration
+        do {
+            interval = try parseDuration(backendBatchInterval)
+        } catch {
+            throw ValidationError(
+                "invalid value \"\(backendBatchInterval)\" for flag -backend-batch-interval: \(error)")
+        }
+        return interval == .zero ? nil : interval
     }
 
     /// `--experimental-corrupt-check-time` as etcd reads it: a Go duration (a bare 0 means off).

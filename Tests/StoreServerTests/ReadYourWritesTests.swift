@@ -2,21 +2,27 @@ import EtcdAPI
 import Foundation
 import MVCC
 import Store
+import Synchronization
 import Testing
 
 /// A member answers a put before the LMDB transaction holding it commits; what is read from that member
 /// afterwards must still show the put.
 @Suite("read your writes")
 struct ReadYourWritesTests {
-    @Test("a serializable read after a write's answer sees the write, on the member that answered")
-    func serializableReadSeesAnsweredWrite() async throws {
-        try await TestMember.with { _, server in
+    @Test(
+        "a serializable read after a write's answer sees the write, on the member that answered",
+        .timeLimit(.minutes(1)), arguments: [Duration.milliseconds(10), .seconds(3600)])
+    func serializableReadSeesAnsweredWrite(batchInterval: Duration) async throws {
+        // An interval longer than the test: only the reader's request makes the transaction commit.
+        try await TestMember.with(configure: { $0.store.backendBatchInterval = batchInterval }) { _, server in
             let member = server.member
             for round in 0..<300 {
                 let key = Array("key-\(round % 7)".utf8)
                 let value = Array("value-\(round)".utf8)
                 let result = try await member.propose(.put(PutRequest(key: key, value: value)))
-                await member.awaitAnsweredWrites()
+                let visible = await finishes(within: .seconds(20)) { await member.awaitAnsweredWrites() }
+                #expect(visible, "round \(round): the answered write did not become visible")
+                if !visible { return }
                 let read = try member.mvcc.rangeWithRevision(RangeRequest(key: key, serializable: true))
                 #expect(read.revision >= result.revision, "round \(round)")
                 #expect(read.response.kvs.first?.value == value, "round \(round)")
@@ -45,6 +51,29 @@ struct ReadYourWritesTests {
                 #expect(status.header.revision >= written.header.revision, "round \(round)")
                 if read.kvs.first?.value != put.value { return }
             }
+        }
+    }
+}
+
+/// Whether `body` finishes within `limit`. A body still running then is left behind, so that a wait that
+/// never ends fails the test instead of hanging it.
+func finishes(within limit: Duration, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+    let resumed = Mutex(false)
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        let resumeOnce: @Sendable (Bool) -> Void = { value in
+            let first = resumed.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(returning: value) }
+        }
+        Task {
+            await body()
+            resumeOnce(true)
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            resumeOnce(false)
         }
     }
 }
