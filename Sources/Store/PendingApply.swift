@@ -6,8 +6,8 @@ import Raft
 ///
 /// The Raft loop applies the committed entries of several `Ready`s into one LMDB transaction and commits it
 /// after `StoreConfiguration.backendBatchInterval`, after `backendBatchLimit` entries, or at once when
-/// something waits for it (a linearizable read, a local reader at the read-your-writes gate, an answer that
-/// takes effect beyond the key space, a membership change, a snapshot). Until then a crash keeps none of it,
+/// something waits for it (a linearizable read, a local reader at the read-your-writes gate, a watcher, an
+/// answer that takes effect beyond the key space, a membership change, a snapshot). Until then a crash keeps none of it,
 /// which loses nothing: the entries are in the write-ahead log, and the applied index committed with the key
 /// space says where to apply them again from. Confined to the Raft loop thread.
 final class PendingApply {

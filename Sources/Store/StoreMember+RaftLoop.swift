@@ -258,7 +258,8 @@ extension StoreMember {
 
     /// Commits the open key-space transaction if it is due: its interval is up, it holds the most entries a
     /// transaction may, something applied in it reaches beyond the key space, a linearizable read waits for
-    /// an entry it holds, or a local reader asked for it (`.commitApplied`).
+    /// an entry it holds, a local reader asked for it (`.commitApplied`), or it holds events and someone
+    /// watches (watchers see events only once committed, and should not wait for the interval).
     private func commitAppliedIfDue(now instant: ContinuousClock.Instant) throws(StoreError) {
         let state = loop
         guard let pending = state.pendingApply else {
@@ -271,6 +272,7 @@ extension StoreMember {
             || pending.entries >= configuration.backendBatchLimit
             || pending.opened.duration(to: instant) >= configuration.backendBatchInterval
             || state.readsWaitingForApply.contains { $0.index > visible && $0.index <= pending.appliedThrough }
+            || (!pending.events.isEmpty && watchHub.watcherCount > 0)
         if due { try commitApplied() }
     }
 

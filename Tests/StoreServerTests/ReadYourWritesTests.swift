@@ -31,6 +31,43 @@ struct ReadYourWritesTests {
         }
     }
 
+    @Test(
+        "with a batch interval longer than the test, a watcher gets a put's event at once",
+        .timeLimit(.minutes(1)))
+    func watcherDoesNotWaitForTheInterval() async throws {
+        try await TestMember.with(configure: { $0.store.backendBatchInterval = .seconds(3600) }) { client, _ in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            let watch = Etcdserverpb_Watch.Client(wrapping: client)
+            let delivered = await finishes(within: .seconds(20)) {
+                let done = AsyncStream<Void>.makeStream()
+                _ = try? await watch.watch(
+                    requestProducer: { writer in
+                        var create = Etcdserverpb_WatchRequest()
+                        var createRequest = Etcdserverpb_WatchCreateRequest()
+                        createRequest.key = Data("watched".utf8)
+                        create.requestUnion = .createRequest(createRequest)
+                        try await writer.write(create)
+                        // The stream stays open until the event has arrived.
+                        for await _ in done.stream {}
+                    },
+                    onResponse: { response in
+                        for try await message in response.messages {
+                            if message.created {
+                                // Put only once the watcher exists, so that only the commit can deliver.
+                                var put = Etcdserverpb_PutRequest()
+                                put.key = Data("watched".utf8)
+                                put.value = Data("event".utf8)
+                                _ = try await kv.put(put)
+                            }
+                            if message.events.contains(where: { $0.kv.value == Data("event".utf8) }) { break }
+                        }
+                        done.continuation.finish()
+                    })
+            }
+            #expect(delivered, "the event waited for the batch interval")
+        }
+    }
+
     @Test("through the etcd API: a serializable range and the status after a put show the put")
     func serializableRangeOverTheWire() async throws {
         try await TestMember.with { client, _ in
