@@ -82,7 +82,7 @@ public final class WriteTransaction: Transaction {
             hasActiveChild = false
             writeGeneration += 1
         }
-        try transaction.commitIntoParent()
+        try transaction.commitHandle()
         return result
     }
 
@@ -91,21 +91,21 @@ public final class WriteTransaction: Transaction {
     /// same file. The transaction has ended afterwards, whether or not the commit succeeded.
     public func commit(durability: EnvironmentConfiguration.Durability = .full) throws {
         precondition(parent == nil, "a nested transaction is committed by nested(_:)")
-        precondition(!hasActiveChild, "LMDB transaction committed while a nested transaction is active")
-        guard let handle = ended() else { preconditionFailure("LMDB transaction committed after it ended") }
-        defer { environment.writers.unlock() }
+        precondition(isActive, "LMDB transaction committed after it ended")
         let weaker = environment.weakening(to: durability)
         if weaker != 0 {
             let rc = mdb_env_set_flags(environment.live, weaker, 1)
             if rc != 0 {
-                mdb_txn_abort(handle)
+                abort()
                 throw LMDBError(code: rc)
             }
         }
-        // Restored before the writer lock goes, so that no other commit runs with the weakened flags.
-        defer { if weaker != 0 { mdb_env_set_flags(environment.live, weaker, 0) } }
-        // LMDB frees the transaction whether or not the commit succeeds.
-        try check(mdb_txn_commit(handle))
+        defer {
+            // The flags are restored before the writer lock goes, so that no other commit runs with them.
+            if weaker != 0 { mdb_env_set_flags(environment.live, weaker, 0) }
+            environment.writers.unlock()
+        }
+        try commitHandle()
     }
 
     /// Discards the changes. Harmless once the transaction has ended.
@@ -115,8 +115,9 @@ public final class WriteTransaction: Transaction {
         if parent == nil { environment.writers.unlock() }
     }
 
-    /// Commits a nested transaction into its parent.
-    private func commitIntoParent() throws {
+    /// Commits the LMDB transaction, which LMDB frees whether or not the commit succeeds. A nested
+    /// transaction's changes join its parent's.
+    private func commitHandle() throws {
         precondition(!hasActiveChild, "LMDB transaction committed while a nested transaction is active")
         guard let handle = ended() else { preconditionFailure("LMDB transaction committed after it ended") }
         try check(mdb_txn_commit(handle))

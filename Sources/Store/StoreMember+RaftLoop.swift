@@ -211,7 +211,6 @@ extension StoreMember {
     /// answers the writes whose outcome is final; the rest waits for the commit.
     private func applyToOpenTransaction(_ committed: [Entry]) throws(StoreError) {
         let state = loop
-        let log = state.storage.log
         let lastCommitted = committed.last?.index ?? 0
         let pending: PendingApply
         if let open = state.pendingApply {
@@ -242,9 +241,9 @@ extension StoreMember {
                 completions = answerKeySpaceWrites(completions, through: lastCommitted)
             }.events
         } catch {
-            // The transaction was aborted: the file still holds the last committed state, whole.
+            // The transaction was aborted (the Raft log stages nothing in it before the commit): the file still
+            // holds the last committed state, whole.
             state.pendingApply = nil
-            log.rolledBack()
             state.applier = pending.applierBefore
             throw StoreError.persistenceFailed("applying entries through index \(lastCommitted): \(error)")
         }
