@@ -135,10 +135,16 @@ extension WatchHub {
 
         let live = state.withLock { hub -> Bool in
             guard hub.watchers[id] != nil else { return false }
+            if hub.latestNotified > covered && hub.committedRevision <= covered {
+                // The store has nothing newer than `covered` yet; the hub holds the rest.
+                covered = Self.takeUncommitted(
+                    hub.uncommitted, after: covered, through: hub.latestNotified, range: range, prevKV: prevKV,
+                    filter: filter, into: &events)
+            }
             // Only this consumer moves an unsynced watcher, so nothing changed it while we read.
             hub.watchers[id]!.nextRevision = covered + 1
-            // `from > through` only if the writer notified before committing; waiting for notify beats spinning.
-            if hub.latestNotified <= covered || from > through {
+            // Otherwise a commit trimmed what the hub held before this read reached it: read the store again.
+            if hub.latestNotified <= covered {
                 hub.watchers[id]!.isSynced = true
                 hub.slowWatcherCount -= 1
             }
@@ -146,6 +152,31 @@ extension WatchHub {
         }
         guard live else { return .ended }
         return events.isEmpty ? .again : .batch(.events(events))
+    }
+
+    /// Appends the events of `uncommitted` after revision `after` that the watcher admits, whole revisions at a
+    /// time while the batch stays within `maxBatchEvents`; returns the last revision accounted for.
+    static func takeUncommitted(
+        _ uncommitted: [Event], after: Int64, through: Int64, range: KeyRange, prevKV: Bool, filter: WatchFilter,
+        into events: inout [Event]
+    ) -> Int64 {
+        var index = uncommitted.firstIndex { $0.kv.modRevision > after } ?? uncommitted.endIndex
+        var covered = after
+        while index < uncommitted.endIndex {
+            let revision = uncommitted[index].kv.modRevision
+            var share: [Event] = []
+            while index < uncommitted.endIndex, uncommitted[index].kv.modRevision == revision {
+                var event = uncommitted[index]
+                index += 1
+                guard range.contains(event.kv.key), filter.admits(event) else { continue }
+                if !prevKV { event.prevKV = nil }
+                share.append(event)
+            }
+            if !events.isEmpty && events.count + share.count > maxBatchEvents { return covered }
+            events += share
+            covered = revision
+        }
+        return through
     }
 
     /// Cuts a catch-up read to a batch of whole revisions and returns the last revision it accounts for.

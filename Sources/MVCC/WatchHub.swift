@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Delivers the store's changes to watchers, in etcd's shape: synced watchers are fed in memory from each
-/// committed batch; unsynced ones (started at an old revision, or fallen behind) catch up from the store.
+/// applied batch; unsynced ones (started at an old revision, or fallen behind) catch up from the store, and
+/// from the hub's own copy of the events applied but not yet committed to it.
 ///
 /// Guarantees:
 /// - `notify` never waits for a consumer. A synced watcher whose queue would exceed its `bufferLimit`
@@ -12,8 +13,9 @@ import Synchronization
 /// - `notify` costs O(events + matching single-key watchers + range watchers): single-key watchers are found
 ///   through a dictionary keyed by their key.
 ///
-/// Requirements on the writer: call `notify` after each commit, in revision order, with every event of the
-/// committed batch; the store must already serve those revisions to readers. Every `Event.prevKV` must be
+/// Requirements on the writer: call `notify` (after a commit) or `notifyApplied` (before it, followed by
+/// `committed(through:)` once the store serves those revisions to readers) for every batch, in revision order,
+/// with all of the batch's events. Every `Event.prevKV` must be
 /// filled by the writer (nil only when the key had no previous live value), because the hub cannot look it
 /// up for synced watchers that asked for it; it strips `prevKV` for watchers that did not.
 public final class WatchHub: Sendable {
@@ -75,8 +77,24 @@ public final class WatchHub: Sendable {
     /// Feeds a committed batch to the synced watchers. `events` are all the events of the batch in revision
     /// order (possibly several revisions, possibly none); `revision` is the store's revision after it.
     public func notify(events: [Event], revision: Int64) {
+        let toWake = state.withLock { hub in
+            hub.committed(through: revision)
+            return hub.notify(events: events, revision: revision)
+        }
+        for waiter in toWake { waiter.resume() }
+    }
+
+    /// Feeds a batch that is applied but not yet committed to the store, so that watchers need not wait for
+    /// the commit. The hub keeps the events until `committed(through:)` says the store serves them: a watcher
+    /// catching up meanwhile reads the store up to its committed revision and takes the rest from here.
+    public func notifyApplied(events: [Event], revision: Int64) {
         let toWake = state.withLock { hub in hub.notify(events: events, revision: revision) }
         for waiter in toWake { waiter.resume() }
+    }
+
+    /// The store now serves every revision through `revision` to readers.
+    public func committed(through revision: Int64) {
+        state.withLock { hub in hub.committed(through: revision) }
     }
 
     /// The store's state jumped to `revision` without notified events (a snapshot replaced it): every synced
@@ -126,6 +144,11 @@ public final class WatchHub: Sendable {
 /// Everything the hub's lock protects.
 struct HubState {
     var latestNotified: Int64
+    /// The store serves every revision through this one to readers.
+    var committedRevision: Int64
+    /// Every event of the revisions after `committedRevision` through `latestNotified`, in revision order: what
+    /// a catch-up read of the store cannot see yet.
+    var uncommitted: [Event] = []
     var nextID: Int64 = 1
     var watchers: [Int64: WatcherState] = [:]
     /// Single-key watchers by key.
@@ -140,6 +163,14 @@ struct HubState {
 
     init(latestNotified: Int64) {
         self.latestNotified = latestNotified
+        self.committedRevision = latestNotified
+    }
+
+    mutating func committed(through revision: Int64) {
+        guard revision > committedRevision else { return }
+        committedRevision = revision
+        let kept = uncommitted.firstIndex { $0.kv.modRevision > revision } ?? uncommitted.endIndex
+        uncommitted.removeSubrange(..<kept)
     }
 
     mutating func add(_ watcher: WatcherState) -> Int64 {
@@ -189,6 +220,9 @@ struct HubState {
         // A synced watcher has been given everything notified so far; it continues after that.
         let next = latestNotified + 1
         latestNotified = max(latestNotified, revision)
+        // The store was replaced whole and committed: it serves everything there is.
+        committedRevision = latestNotified
+        uncommitted = []
         var toWake: [CheckedContinuation<Void, Never>] = []
         for id in Array(watchers.keys) where watchers[id]!.isSynced {
             watchers[id]!.isSynced = false
@@ -200,9 +234,11 @@ struct HubState {
         return toWake
     }
 
-    /// Queues the events each synced watcher admits; returns the consumers to wake.
+    /// Queues the events each synced watcher admits and keeps them for catch-up reads until they are
+    /// committed; returns the consumers to wake.
     mutating func notify(events: [Event], revision: Int64) -> [CheckedContinuation<Void, Never>] {
         latestNotified = max(latestNotified, revision)
+        if revision > committedRevision { uncommitted += events }
         guard !events.isEmpty, !watchers.isEmpty else { return [] }
 
         // Collected per watcher first, so that a watcher's share of this batch is queued or refused as a whole.

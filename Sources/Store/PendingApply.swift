@@ -6,8 +6,9 @@ import Raft
 ///
 /// The Raft loop applies the committed entries of several `Ready`s into one LMDB transaction and commits it
 /// after `StoreConfiguration.backendBatchInterval`, after `backendBatchLimit` entries, or at once when
-/// something waits for it (a linearizable read, a local reader at the read-your-writes gate, a watcher, an
-/// answer that takes effect beyond the key space, a membership change, a snapshot). Until then a crash keeps none of it,
+/// something waits for it (a linearizable read, a local reader at the read-your-writes gate, an answer that
+/// takes effect beyond the key space, a membership change, a snapshot). Watchers do not wait: they are fed as
+/// entries are applied. Until then a crash keeps none of it,
 /// which loses nothing: the entries are in the write-ahead log, and the applied index committed with the key
 /// space says where to apply them again from. Confined to the Raft loop thread.
 final class PendingApply {
@@ -19,8 +20,6 @@ final class PendingApply {
     var appliedThrough: LogIndex
     /// How many entries the transaction holds.
     var entries = 0
-    /// The events of its entries, for the watchers once readers can see them.
-    var events: [Event] = []
     /// Answers that are given once the commit makes their effect visible: leases, alarms, compaction.
     var completions: [(PendingProposal, Result<WriteResult, any Error>)] = []
     /// Lease grants and revocations, for the lease clock.

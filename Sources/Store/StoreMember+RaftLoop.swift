@@ -249,7 +249,9 @@ extension StoreMember {
         }
         pending.appliedThrough = max(pending.appliedThrough, lastCommitted)
         pending.entries += committed.count
-        pending.events += events
+        // Watchers get the events now rather than at the commit; the hub keeps them for watchers that catch up
+        // from the store before the commit makes them readable there.
+        if !events.isEmpty { watchHub.notifyApplied(events: events, revision: pending.transaction.currentRevision) }
         pending.completions += completions
         pending.leaseChanges += leaseChanges
         pending.configChanges += configChanges
@@ -257,8 +259,7 @@ extension StoreMember {
 
     /// Commits the open key-space transaction if it is due: its interval is up, it holds the most entries a
     /// transaction may, something applied in it reaches beyond the key space, a linearizable read waits for
-    /// an entry it holds, a local reader asked for it (`.commitApplied`), or it holds events and someone
-    /// watches (watchers see events only once committed, and should not wait for the interval).
+    /// an entry it holds, or a local reader asked for it (`.commitApplied`).
     private func commitAppliedIfDue(now instant: ContinuousClock.Instant) throws(StoreError) {
         let state = loop
         guard let pending = state.pendingApply else {
@@ -271,7 +272,6 @@ extension StoreMember {
             || pending.entries >= configuration.backendBatchLimit
             || pending.opened.duration(to: instant) >= configuration.backendBatchInterval
             || state.readsWaitingForApply.contains { $0.index > visible && $0.index <= pending.appliedThrough }
-            || (!pending.events.isEmpty && watchHub.watcherCount > 0)
         if due { try commitApplied() }
     }
 
@@ -305,7 +305,7 @@ extension StoreMember {
         appliedIndex.store(max(pending.appliedThrough, mvcc.consistentIndex), ordering: .relaxed)
         readYourWrites.visible(through: pending.appliedThrough)
         refreshUsage()
-        if !pending.events.isEmpty { watchHub.notify(events: pending.events, revision: mvcc.currentRevision) }
+        watchHub.committed(through: mvcc.currentRevision)
         trackLeases(pending.leaseChanges)
         let membershipChanged = !pending.configChanges.isEmpty
         published.withLock { published in

@@ -409,7 +409,7 @@ final class WatchFixture: @unchecked Sendable {  // reason: each test writes fro
     let store: MVCCStore
     let hub: WatchHub
     private let directory: URL
-    private var index: UInt64 = 0
+    var index: UInt64 = 0
     /// Every event written, in order.
     private(set) var history: [Event] = []
 

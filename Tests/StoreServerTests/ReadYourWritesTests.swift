@@ -35,9 +35,12 @@ struct ReadYourWritesTests {
         "with a batch interval longer than the test, a watcher gets a put's event at once",
         .timeLimit(.minutes(1)))
     func watcherDoesNotWaitForTheInterval() async throws {
-        try await TestMember.with(configure: { $0.store.backendBatchInterval = .seconds(3600) }) { client, _ in
+        try await TestMember.with(configure: { $0.store.backendBatchInterval = .seconds(3600) }) { client, server in
             let kv = Etcdserverpb_KV.Client(wrapping: client)
             let watch = Etcdserverpb_Watch.Client(wrapping: client)
+            let rounds = 5
+            // Per event: whether readers of the store could not see its revision yet when it arrived.
+            let beforeCommit = Mutex<[Bool]>([])
             let delivered = await finishes(within: .seconds(20)) {
                 let done = AsyncStream<Void>.makeStream()
                 _ = try? await watch.watch(
@@ -47,24 +50,37 @@ struct ReadYourWritesTests {
                         createRequest.key = Data("watched".utf8)
                         create.requestUnion = .createRequest(createRequest)
                         try await writer.write(create)
-                        // The stream stays open until the event has arrived.
+                        // The stream stays open until the events have arrived.
                         for await _ in done.stream {}
                     },
                     onResponse: { response in
+                        func put(_ round: Int) async throws {
+                            var put = Etcdserverpb_PutRequest()
+                            put.key = Data("watched".utf8)
+                            put.value = Data("event \(round)".utf8)
+                            _ = try await kv.put(put)
+                        }
                         for try await message in response.messages {
-                            if message.created {
-                                // Put only once the watcher exists, so that only the commit can deliver.
-                                var put = Etcdserverpb_PutRequest()
-                                put.key = Data("watched".utf8)
-                                put.value = Data("event".utf8)
-                                _ = try await kv.put(put)
+                            // Put only once the watcher exists, and each time after the last event arrived.
+                            if message.created { try await put(1) }
+                            guard let event = message.events.last else { continue }
+                            let readable = server.member.mvcc.currentRevision
+                            let count = beforeCommit.withLock { seen in
+                                seen.append(readable < event.kv.modRevision)
+                                return seen.count
                             }
-                            if message.events.contains(where: { $0.kv.value == Data("event".utf8) }) { break }
+                            if count == rounds { break }
+                            try await put(count + 1)
                         }
                         done.continuation.finish()
                     })
             }
-            #expect(delivered, "the event waited for the batch interval")
+            #expect(delivered, "the events waited for the batch interval")
+            // Watchers are fed as puts are applied, before the commit. Something else may make the member
+            // commit now and then (its start-up's own entries), but not before every one of the events.
+            let seen = beforeCommit.withLock { $0 }
+            #expect(seen.count == rounds)
+            #expect(seen.contains(true), "every event waited for the commit")
         }
     }
 
