@@ -80,6 +80,9 @@ final class PeerInboundHandler: ChannelInboundHandler {
         if parser.isInsideFrame && !closing {
             logger.debug("peer connection closed in the middle of a frame")
         }
+        if !closing, let handshake, handshake.purpose == .stream {
+            transport.report(.connectionLost(handshake.senderID))
+        }
         context.fireChannelInactive()
     }
 

@@ -9,4 +9,8 @@ public enum PeerTransportReport: Hashable, Sendable {
     /// A snapshot to `to` was delivered and acknowledged by the receiver (`succeeded`), or its transfer
     /// failed. Exactly one report follows every snapshot handed to `send`.
     case snapshot(to: NodeID, succeeded: Bool)
+    /// The long-lived connection on which `peer` sends its envelopes was closed by `peer`'s end or the
+    /// network (a connection this member closed is not reported). A process that dies closes its
+    /// connections at once, so this is the earliest sign that `peer` may be gone.
+    case connectionLost(NodeID)
 }

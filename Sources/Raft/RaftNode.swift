@@ -198,6 +198,19 @@ public struct RaftNode<Storage: RaftStorage> {
         tracker[member]!.becomeProbe()
     }
 
+    /// The transport saw the long-lived connection from `member` close (not one it closed itself). A leader
+    /// whose process dies closes its connections at once, so when `member` leads this follower, the follower
+    /// stops counting on the leader's lease and campaigns after a short random delay (under half an election
+    /// timeout) rather than after a whole one. With pre-vote and check-quorum this cannot depose a leader that
+    /// is still alive: its other followers are still within its lease and refuse the pre-vote, and the next
+    /// heartbeat makes this member a follower again, at the same term. Without both, it does nothing.
+    public mutating func reportConnectionLost(from member: NodeID) {
+        guard config.preVote, config.checkQuorum, role == .follower, leader == member, isPromotable else { return }
+        let delay = 1 + Int(random.next(below: UInt64(max(1, config.electionTick / 2))))
+        electionElapsed = max(electionElapsed, config.electionTick)
+        randomizedElectionTimeout = electionElapsed + delay
+    }
+
     /// The application has applied committed entries up to `index`.
     public mutating func applied(through index: LogIndex) {
         log.applied(through: index)

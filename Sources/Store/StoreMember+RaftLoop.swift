@@ -100,6 +100,7 @@ extension StoreMember {
             switch report {
             case .unreachable(let peer): state.node.reportUnreachable(peer)
             case .snapshot(let peer, let succeeded): state.node.reportSnapshot(to: peer, succeeded: succeeded)
+            case .connectionLost(let peer): state.node.reportConnectionLost(from: peer)
             }
         case .campaign:
             state.node.campaign()

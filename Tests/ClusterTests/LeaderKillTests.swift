@@ -73,6 +73,30 @@ extension ClusterTests {
         }
     }
 
+    @Test(
+        "SIGKILL of the leader: its connections drop, and the followers elect a new leader before any election timeout",
+        .timeLimit(.minutes(1)))
+    func killedLeaderReplacedEarly() async throws {
+        try #require(KeelBinary.isBuilt, "\(KeelBinary.missingMessage)")
+        var options = ProcessCluster.Options()
+        options.heartbeatInterval = 100
+        // Long enough that, without noticing the dropped connections, no follower could campaign before the
+        // check below: each waits at least 5 s after the last heartbeat.
+        options.electionTimeout = 5_000
+        try await ProcessCluster.with(options: options) { cluster in
+            let oldLeader = try await cluster.waitForLeader()
+            let survivors = cluster.members.indices.filter { $0 != oldLeader }
+            await cluster.kill(oldLeader)
+            let killed = ContinuousClock.now
+            let newLeader = try await cluster.waitForLeader(among: survivors, timeout: .seconds(4))
+            #expect(newLeader != oldLeader)
+            #expect(killed.duration(to: .now) < .seconds(4))
+            try await cluster.withClient(survivors) { client in
+                _ = try await client.put(bytes("after-failover"), bytes("ok"))
+            }
+        }
+    }
+
     static func loadKey(_ index: Int) -> String {
         "load/" + String(repeating: "0", count: max(0, 4 - String(index).count)) + String(index)
     }

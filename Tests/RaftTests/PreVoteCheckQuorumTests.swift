@@ -159,4 +159,55 @@ struct PreVoteCheckQuorumTests {
         #expect(!c[newLeader].appliedData.contains("stale"))
         #expect(!c[1].appliedData.contains("stale"), "the stale leader's entry was never committed")
     }
+
+    @Test("a leader whose connections dropped (a dead process) is replaced in under half an election timeout")
+    func lostLeaderConnectionCampaignsEarly() {
+        var c = elected(3)
+        let electionTick = RaftConfiguration(id: 1).electionTick
+        c.isolate(1)
+        c[2].node.reportConnectionLost(from: 1)
+        c[3].node.reportConnectionLost(from: 1)
+        var ticks = 0
+        while c.leaders.allSatisfy({ $0 == 1 }) && ticks < electionTick {
+            c.tick(2)
+            c.tick(3)
+            c.stabilize()
+            ticks += 1
+        }
+        let newLeaders = c.leaders.filter { $0 != 1 }
+        #expect(newLeaders.count == 1)
+        #expect(ticks <= electionTick / 2, "took \(ticks) ticks")
+        #expect(c[newLeaders.first ?? 2].term == 2)
+    }
+
+    @Test("a lost connection from a leader that is still alive does not depose it, nor raise the term")
+    func lostConnectionFromLiveLeader() {
+        var c = elected(3)
+        let electionTick = RaftConfiguration(id: 1).electionTick
+        // Only member 3 saw a connection drop; member 2 still hears from the leader.
+        c.cut.insert(TestCluster.Link(1, 3))
+        c[3].node.reportConnectionLost(from: 1)
+        for _ in 0..<electionTick / 2 + 1 {
+            c.tick(3)
+            c.stabilize()
+        }
+        #expect(c[3].role == .preCandidate || c[3].role == .follower)
+        #expect(c.leaders == [1])
+        #expect(c.ids.allSatisfy { c[$0].term == 1 }, "pre-votes fail inside the leader's lease")
+        c.heal()
+        c.tickAll(1)
+        #expect(c.leaders == [1])
+        #expect(c[3].role == .follower)
+        #expect(c[3].term == 1)
+    }
+
+    @Test("a lost connection from a member that does not lead changes nothing")
+    func lostConnectionFromFollower() {
+        var c = elected(3)
+        c[3].node.reportConnectionLost(from: 2)
+        c.tick(3, RaftConfiguration(id: 3).electionTick - 1)
+        c.stabilize()
+        #expect(c[3].role == .follower)
+        #expect(c.leaders == [1])
+    }
 }
