@@ -138,8 +138,8 @@ extension WatchHub {
             if hub.latestNotified > covered && hub.committedRevision <= covered {
                 // The store has nothing newer than `covered` yet; the hub holds the rest.
                 covered = Self.takeUncommitted(
-                    hub.uncommitted, after: covered, through: hub.latestNotified, range: range, prevKV: prevKV,
-                    filter: filter, into: &events)
+                    hub.uncommitted, after: covered, through: hub.latestNotified, for: hub.watchers[id]!,
+                    into: &events)
             }
             // Only this consumer moves an unsynced watcher, so nothing changed it while we read.
             hub.watchers[id]!.nextRevision = covered + 1
@@ -154,11 +154,11 @@ extension WatchHub {
         return events.isEmpty ? .again : .batch(.events(events))
     }
 
-    /// Appends the events of `uncommitted` after revision `after` that the watcher admits, whole revisions at a
-    /// time while the batch stays within `maxBatchEvents`; returns the last revision accounted for.
+    /// Appends the events of `uncommitted` after revision `after` that `watcher` admits, as `notify` would have
+    /// queued them, whole revisions at a time while the batch stays within `maxBatchEvents`; returns the last
+    /// revision accounted for.
     static func takeUncommitted(
-        _ uncommitted: [Event], after: Int64, through: Int64, range: KeyRange, prevKV: Bool, filter: WatchFilter,
-        into events: inout [Event]
+        _ uncommitted: [Event], after: Int64, through: Int64, for watcher: WatcherState, into events: inout [Event]
     ) -> Int64 {
         var index = uncommitted.firstIndex { $0.kv.modRevision > after } ?? uncommitted.endIndex
         var covered = after
@@ -166,11 +166,10 @@ extension WatchHub {
             let revision = uncommitted[index].kv.modRevision
             var share: [Event] = []
             while index < uncommitted.endIndex, uncommitted[index].kv.modRevision == revision {
-                var event = uncommitted[index]
+                let event = uncommitted[index]
                 index += 1
-                guard range.contains(event.kv.key), filter.admits(event) else { continue }
-                if !prevKV { event.prevKV = nil }
-                share.append(event)
+                guard watcher.range.contains(event.kv.key), let admitted = watcher.admitted(event) else { continue }
+                share.append(admitted)
             }
             if !events.isEmpty && events.count + share.count > maxBatchEvents { return covered }
             events += share

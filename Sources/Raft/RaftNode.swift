@@ -200,8 +200,8 @@ public struct RaftNode<Storage: RaftStorage> {
 
     /// The transport saw the long-lived connection from `member` close (not one it closed itself). A leader
     /// whose process dies closes its connections at once, so when `member` leads this follower, the follower
-    /// stops counting on the leader's lease and campaigns after a short random delay (under half an election
-    /// timeout) rather than after a whole one. With pre-vote and check-quorum this cannot depose a leader that
+    /// stops counting on the leader's lease and campaigns after a short random delay (one tick to half an
+    /// election timeout) rather than after a whole one. With pre-vote and check-quorum this cannot depose a leader that
     /// is still alive: its other followers are still within its lease and refuse the pre-vote, and the next
     /// heartbeat makes this member a follower again, at the same term. Without both, it does nothing.
     public mutating func reportConnectionLost(from member: NodeID) {

@@ -7,10 +7,10 @@ import Raft
 /// The Raft loop applies the committed entries of several `Ready`s into one LMDB transaction and commits it
 /// after `StoreConfiguration.backendBatchInterval`, after `backendBatchLimit` entries, or at once when
 /// something waits for it (a linearizable read, a local reader at the read-your-writes gate, an answer that
-/// takes effect beyond the key space, a membership change, a snapshot). Watchers do not wait: they are fed as
-/// entries are applied. Until then a crash keeps none of it,
-/// which loses nothing: the entries are in the write-ahead log, and the applied index committed with the key
-/// space says where to apply them again from. Confined to the Raft loop thread.
+/// takes effect beyond the key space, a membership change, a snapshot); watchers never wait for it, as they
+/// are fed when entries are applied. Until the commit a crash keeps none of it, which loses nothing: the
+/// entries are in the write-ahead log, and the applied index committed with the key space says where to apply
+/// them again from. Confined to the Raft loop thread.
 final class PendingApply {
     let transaction: MVCCWriteTransaction
     let opened: ContinuousClock.Instant

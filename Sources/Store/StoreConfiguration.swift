@@ -50,7 +50,8 @@ public struct StoreConfiguration: Sendable {
     /// At most this many bytes of the `snapshotCatchUpEntries` are kept.
     public var snapshotCatchUpBytes: Int = 16 << 20
     /// `--backend-batch-interval`: the longest applied entries wait before the LMDB transaction holding them
-    /// commits (one sync for all of them). Readers and watchers that need them make it commit at once.
+    /// commits (one sync for all of them). Readers that need them sooner make it commit at once; watchers are
+    /// fed as entries are applied and never wait for it.
     public var backendBatchInterval: Duration = .milliseconds(10)
     /// `--backend-batch-limit`: the most entries one LMDB transaction holds before it commits.
     public var backendBatchLimit: Int = 10_000
