@@ -353,36 +353,59 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     /// Writes the parts a forwarded call's handler produced; the future completes when the last is written.
+    /// Consecutive messages go out in one DATA frame (gRPC's framing needs no frame boundaries), which spares
+    /// nio-http2 a frame, a promise and a flow-control entry per message when a watch stream sends a burst.
     func send(_ parts: [RPCResponsePart<[UInt8]>], on streamID: HTTP2StreamID) -> EventLoopFuture<Void> {
         guard let context, var call = streams[streamID], !call.responseEnded else {
             return eventLoop!.makeFailedFuture(RPCError(code: .unavailable, message: "the stream has closed"))
         }
-        var last: EventLoopFuture<Void>?
+        var frames: [HTTP2Frame.FramePayload] = []
+        var messages: ByteBuffer?
+        func endMessages() {
+            if let body = messages { frames.append(.data(.init(data: .byteBuffer(body)))) }
+            messages = nil
+        }
         for part in parts {
-            let promise = context.eventLoop.makePromise(of: Void.self)
             switch part {
             case .metadata(let metadata):
+                endMessages()
                 call.responseStarted = true
-                write(GRPCHeaders.responseHead(metadata), on: streamID, context: context, promise: promise)
+                frames.append(.headers(.init(headers: GRPCHeaders.responseHead(metadata))))
             case .message(let message):
                 if !call.responseStarted {
                     call.responseStarted = true
-                    write(Self.responseHead, on: streamID, context: context)
+                    frames.append(.headers(.init(headers: Self.responseHead)))
                 }
-                write(message, on: streamID, context: context, promise: promise)
+                if messages == nil {
+                    let total = parts.reduce(0) { total, part in
+                        guard case .message(let bytes) = part else { return total }
+                        return total + GRPCMessageFrame.prefixLength + bytes.count
+                    }
+                    messages = context.channel.allocator.buffer(capacity: total)
+                }
+                GRPCMessageFrame.write(message, to: &messages!)
             case .status(let status, let metadata):
+                endMessages()
                 let headers =
                     call.responseStarted
                     ? GRPCHeaders.trailers(status, metadata) : GRPCHeaders.trailersOnly(status, metadata)
                 call.responseEnded = true
-                write(headers, endStream: true, on: streamID, context: context, promise: promise)
+                frames.append(.headers(.init(headers: headers, endStream: true)))
             }
-            last = promise.futureResult
             if call.responseEnded { break }
         }
+        endMessages()
         streams[streamID] = call
-        context.flush()
-        return last ?? context.eventLoop.makeSucceededVoidFuture()
+        guard let last = frames.popLast() else { return context.eventLoop.makeSucceededVoidFuture() }
+        for payload in frames {
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: payload)), promise: nil)
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: streamID, payload: last)), promise: written)
+        // Writers do not wait for each other, so several streams' sends may be queued on the loop: one flush
+        // after them all is one system call instead of one each.
+        scheduleFlush(context: context)
+        return written.futureResult
     }
 
     /// Resets a forwarded call whose handler failed without a status.

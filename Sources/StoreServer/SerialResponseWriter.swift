@@ -2,51 +2,90 @@ import GRPCCore
 import Synchronization
 
 /// Lets many tasks send on one response stream: messages are written in the order `send` was called (the
-/// messages of one `send(contentsOf:)` in one write, with one flush), and `send` returns only once its
-/// messages have been handed to the transport. A sender that
-/// outruns the client therefore waits, which is what pushes a slow watcher back onto catch-up from LMDB
-/// instead of growing memory.
+/// messages of one `send(contentsOf:)` in one write), and `send` returns only once its messages have been
+/// handed to the transport. A sender that outruns the client therefore waits once the transport's budget of
+/// unwritten bytes is spent, which is what pushes a slow watcher back onto catch-up from LMDB instead of
+/// growing memory.
+///
+/// The sender that finds the stream idle writes itself, then writes whatever others queued meanwhile, so a
+/// message normally reaches the transport from the task that made it, with no hand-over to another task.
 final class SerialResponseWriter<Message: Sendable>: Sendable {
-    private typealias Item = (messages: [Message], written: CheckedContinuation<Void, Never>)
-    private let items: AsyncStream<Item>
-    private let input: AsyncStream<Item>.Continuation
-    private let failed = Atomic<Bool>(false)
+    /// Messages queued behind the writing sender, and the task that queued them, resumed with `false` once
+    /// they have been written for it.
+    private typealias Item = (messages: [Message], written: CheckedContinuation<Bool, Never>)
 
-    init() {
-        (items, input) = AsyncStream<Item>.makeStream()
+    private struct State {
+        /// A sender is writing; others queue behind it.
+        var writing = false
+        var queued: [Item] = []
+        var failed = false
+        var finished = false
     }
 
-    /// Writes every sent message to `writer` until `finish()`; returns after the last one.
-    func run(writer: RPCWriter<Message>) async {
-        for await item in items {
-            if !failed.load(ordering: .relaxed) {
-                do {
-                    try await writer.write(contentsOf: item.messages)
-                } catch {
-                    // The client is gone: keep releasing senders so that none waits forever.
-                    failed.store(true, ordering: .relaxed)
-                }
-            }
-            item.written.resume()
-        }
+    private let writer: RPCWriter<Message>
+    private let state = Mutex(State())
+
+    init(writer: RPCWriter<Message>) {
+        self.writer = writer
     }
 
-    /// Queues `message` and waits until it has been written (or the stream has failed).
+    /// Writes `message` (or queues it behind the sender writing now) and returns once it has been written,
+    /// or the stream has failed or finished.
     func send(_ message: Message) async {
         await send(contentsOf: [message])
     }
 
-    /// Queues `messages` and waits until all have been written (or the stream has failed).
+    /// Writes `messages` (or queues them behind the sender writing now) and returns once all have been
+    /// written, or the stream has failed or finished.
     func send(contentsOf messages: [Message]) async {
-        await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in
-            if case .terminated = input.yield((messages, written)) { written.resume() }
+        // One lock decides: write now, return (failed or finished), or queue for the writing sender, who
+        // resumes this one once it has written the messages for it.
+        let writesItself = await withCheckedContinuation { (turn: CheckedContinuation<Bool, Never>) in
+            let decided = state.withLock { state -> Bool? in
+                if state.failed || state.finished { return false }
+                if state.writing {
+                    state.queued.append((messages, turn))
+                    return nil
+                }
+                state.writing = true
+                return true
+            }
+            if let decided { turn.resume(returning: decided) }
+        }
+        guard writesItself else { return }
+        await write(messages)
+        // Write what others queued meanwhile, then give the turn up.
+        while true {
+            let next = state.withLock { state -> [Item] in
+                let items = state.queued
+                state.queued = []
+                if items.isEmpty { state.writing = false }
+                return items
+            }
+            if next.isEmpty { return }
+            for item in next {
+                await write(item.messages)
+                item.written.resume(returning: false)
+            }
+        }
+    }
+
+    private func write(_ messages: [Message]) async {
+        if state.withLock({ $0.failed }) { return }
+        do {
+            try await writer.write(contentsOf: messages)
+        } catch {
+            // The client is gone: later sends return at once.
+            state.withLock { $0.failed = true }
         }
     }
 
     /// Whether writing to the client has failed.
-    var hasFailed: Bool { failed.load(ordering: .relaxed) }
+    var hasFailed: Bool { state.withLock { $0.failed } }
 
+    /// Later sends return at once without writing. What was queued before is still written by the sender
+    /// writing now, as it would have been.
     func finish() {
-        input.finish()
+        state.withLock { $0.finished = true }
     }
 }

@@ -20,10 +20,9 @@ struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
         response: RPCWriter<Etcdserverpb_WatchResponse>,
         context: ServerContext
     ) async throws {
-        let sender = SerialResponseWriter<Etcdserverpb_WatchResponse>()
+        let sender = SerialResponseWriter(writer: response)
         let stream = WatchStream(member: member, headers: headers, sender: sender)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await sender.run(writer: response) }
             group.addTask { await stream.sendProgressPeriodically(every: progressInterval) }
             group.addTask { await stream.forwardEvents() }
             do {
@@ -40,9 +39,8 @@ struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
                 logger.debug("watch stream ended", metadata: ["error": "\(error)"])
             }
             stream.cancelAll()
-            group.cancelAll()
-            // The writer task is the last to go: it must release every waiting sender first.
             sender.finish()
+            group.cancelAll()
         }
     }
 }

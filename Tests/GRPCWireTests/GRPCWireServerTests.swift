@@ -102,19 +102,8 @@ struct GRPCWireServerTests {
                 Self.immediateDeleteRange,
             ],
             forwarding: forwarding, logger: Logger(label: "test"))
-        let address = try await server.bind()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await grpc.serve() }
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: "127.0.0.1", port: address.port!), transportSecurity: .plaintext,
-                config: .defaults)
-            try await withGRPCClient(transport: transport) { client in
-                try await body(client, server)
-            }
-            server.beginGracefulShutdown()
-            grpc.beginGracefulShutdown()
-            await server.close()
-            try await group.waitForAll()
+        try await withLeanServer(server, forwardingTo: grpc) { client in
+            try await body(client, server)
         }
     }
 
