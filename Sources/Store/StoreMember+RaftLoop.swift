@@ -170,8 +170,10 @@ extension StoreMember {
         let log = state.storage.log
         if !ready.entries.isEmpty || ready.hardState != nil {
             // One sequential write and one sync: after this the batch may be acknowledged.
+            let started = ContinuousClock.now
             do {
                 try log.save(entries: ready.entries, hardState: ready.hardState, sync: ready.mustSync)
+                if ready.mustSync { logSaveDuration.recordNanoseconds(Self.nanoseconds(started.duration(to: .now))) }
             } catch {
                 let what =
                     ready.entries.last.map { "appending entries through index \($0.index)" } ?? "saving the hard state"

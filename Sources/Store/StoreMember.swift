@@ -60,6 +60,8 @@ public final class StoreMember: Sendable {
     let applyDuration = Timer(label: "keel_store_apply_batch_duration")
     let commitEntries = Recorder(label: "keel_store_apply_commit_entries")
     let commitDuration = Timer(label: "keel_store_apply_commit_duration")
+    /// One Raft batch's log append with its sync (etcd: wal_fsync_duration), the floor of a write's latency.
+    let logSaveDuration = Timer(label: "keel_store_log_save_duration")
     let proposalsFailed = Counter(label: "keel_store_proposals_failed_total")
     let leaderChanges = Counter(label: "keel_store_leader_changes_seen_total")
     let isLeaderGauge = Gauge(label: "keel_store_is_leader")

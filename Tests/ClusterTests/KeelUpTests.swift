@@ -60,6 +60,16 @@ extension ClusterTests {
                 }
                 #expect(value == "hello", "read through \(endpoint)")
             }
+            if run == 1 {
+                // Every member serves Prometheus metrics, among them the disk timings of its Raft loop.
+                for (member, port) in ports[6..<9].enumerated() {
+                    let metrics = try await Self.fetch("http://127.0.0.1:\(port)/metrics", in: directory)
+                    for name in ["keel_store_log_save_duration_count", "keel_store_apply_commit_duration_count"] {
+                        let count = Self.sample(name, in: metrics)
+                        #expect((count ?? 0) > 0, "member \(member + 1): \(name) is \(String(describing: count))")
+                    }
+                }
+            }
             if run == 2 {
                 let earlier = try await withClusterClient(endpoints: [endpoints[1]]) { client in
                     try await client.get(bytes("up/run-1"))?.string
@@ -74,6 +84,26 @@ extension ClusterTests {
             let left = children.filter(Self.isKeelStore)
             #expect(left.isEmpty, "members still running after keel up ended: \(left)")
         }
+    }
+
+    /// The value of the first sample named `name` in Prometheus text.
+    private static func sample(_ name: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, let first = fields.first else { continue }
+            if first == name || first.hasPrefix(name + "{") { return Double(fields[fields.count - 1]) }
+        }
+        return nil
+    }
+
+    /// The body of an HTTP GET of `url`, through Python's standard library (no HTTP client in the tests).
+    private static func fetch(_ url: String, in directory: URL) async throws -> String {
+        let output = directory.appendingPathComponent("fetch-\(UUID().uuidString).out")
+        let script = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())"
+        let fetch = try ChildProcess.start("/usr/bin/python3", ["-c", script, url], outputFile: output)
+        defer { fetch.killNow() }
+        _ = await fetch.waitForExit(within: .seconds(10))
+        return fetch.output
     }
 
     private static func output(
