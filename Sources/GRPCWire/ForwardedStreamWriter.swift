@@ -28,10 +28,7 @@ struct ForwardedStreamWriter: ClosableRPCWriterProtocol {
         let parts = Array(elements)
         if parts.isEmpty { return }
         if let failure = backlog.failure { throw failure }
-        let bytes = parts.reduce(0) { total, part in
-            if case .message(let message) = part { return total + message.count + GRPCMessageFrame.prefixLength }
-            return total
-        }
+        let bytes = GRPCMessageFrame.framedLength(of: parts)
         let unwritten = backlog.submitted(bytes)
         let connection = connection
         let streamID = streamID

@@ -377,11 +377,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                     frames.append(.headers(.init(headers: Self.responseHead)))
                 }
                 if messages == nil {
-                    let total = parts.reduce(0) { total, part in
-                        guard case .message(let bytes) = part else { return total }
-                        return total + GRPCMessageFrame.prefixLength + bytes.count
-                    }
-                    messages = context.channel.allocator.buffer(capacity: total)
+                    messages = context.channel.allocator.buffer(capacity: GRPCMessageFrame.framedLength(of: parts))
                 }
                 GRPCMessageFrame.write(message, to: &messages!)
             case .status(let status, let metadata):

@@ -1,3 +1,4 @@
+import GRPCCore
 import NIOCore
 
 /// gRPC's length-prefixed message framing: one byte of compression flag, a four-byte big-endian length, the
@@ -10,6 +11,14 @@ public enum GRPCMessageFrame {
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(message.count))
         buffer.writeBytes(message)
+    }
+
+    /// The bytes the messages among `parts` take once framed.
+    static func framedLength(of parts: [RPCResponsePart<[UInt8]>]) -> Int {
+        parts.reduce(0) { total, part in
+            guard case .message(let message) = part else { return total }
+            return total + prefixLength + message.count
+        }
     }
 
     /// A buffer holding `message` framed.

@@ -34,8 +34,4 @@ final class WriteBacklog: Sendable {
     var failure: (any Error)? {
         state.withLock { $0.failure }
     }
-
-    var unwritten: Int {
-        state.withLock { $0.unwritten }
-    }
 }
