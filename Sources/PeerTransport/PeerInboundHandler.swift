@@ -133,7 +133,7 @@ final class PeerInboundHandler: ChannelInboundHandler {
 
     private func accept(_ handshake: PeerHandshake, context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
-        logger[metadataKey: "peer"] = "\(handshake.senderID)"
+        logger[metadataKey: "peer"] = "\(String(handshake.senderID, radix: 16))"
         var refusal: String?
         if !transport.cluster.admits(handshake.clusterID) {
             refusal = "cluster id \(handshake.clusterID) does not match \(transport.clusterID)"

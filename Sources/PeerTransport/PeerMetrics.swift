@@ -11,7 +11,7 @@ struct PeerMetrics: Sendable {
     let snapshotsFailed: Counter
 
     init(member: NodeID, peer: NodeID) {
-        let dimensions = [("member", "\(member)"), ("peer", "\(peer)")]
+        let dimensions = [("member", String(member, radix: 16)), ("peer", String(peer, radix: 16))]
         bytesSent = Counter(label: "keel_peer_sent_bytes_total", dimensions: dimensions)
         messagesSent = Counter(label: "keel_peer_sent_messages_total", dimensions: dimensions)
         messagesDropped = Counter(label: "keel_peer_dropped_messages_total", dimensions: dimensions)
@@ -33,7 +33,7 @@ struct InboundMetrics: Sendable {
     let messagesReceived: Counter
 
     init(member: NodeID, peer: NodeID) {
-        let dimensions = [("member", "\(member)"), ("peer", "\(peer)")]
+        let dimensions = [("member", String(member, radix: 16)), ("peer", String(peer, radix: 16))]
         bytesReceived = Counter(label: "keel_peer_received_bytes_total", dimensions: dimensions)
         messagesReceived = Counter(label: "keel_peer_received_messages_total", dimensions: dimensions)
     }

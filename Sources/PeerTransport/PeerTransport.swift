@@ -78,7 +78,7 @@ public final class PeerTransport: Sendable {
         self.listenHost = listenHost
         self.listenPort = listenPort
         var logger = logger
-        logger[metadataKey: "member"] = "\(memberID)"
+        logger[metadataKey: "member"] = "\(String(memberID, radix: 16))"
         self.context = TransportContext(
             memberID: memberID,
             cluster: ClusterIdentity(clusterID),

@@ -18,7 +18,7 @@ struct TransportContext: Sendable {
 
     func logger(peer: NodeID) -> Logger {
         var logger = logger
-        logger[metadataKey: "peer"] = "\(peer)"
+        logger[metadataKey: "peer"] = "\(String(peer, radix: 16))"
         return logger
     }
 }
