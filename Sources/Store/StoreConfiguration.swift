@@ -52,9 +52,7 @@ public struct StoreConfiguration: Sendable {
     /// `--backend-batch-interval`: the longest applied entries wait before the LMDB transaction holding them
     /// commits (one sync for all of them). Readers that need them sooner make it commit at once; watchers are
     /// fed as entries are applied and never wait for it.
-    /// 25 ms: under a steady write load from 100 clients it measured 15% more puts per second than 10 ms
-    /// with the same p99 (docs/benchmarks.md, "The apply commit interval").
-    public var backendBatchInterval: Duration = .milliseconds(25)
+    public var backendBatchInterval: Duration = .milliseconds(10)
     /// `--backend-batch-limit`: the most entries one LMDB transaction holds before it commits.
     public var backendBatchLimit: Int = 10_000
 

@@ -89,7 +89,7 @@ struct StoreCommand: AsyncParsableCommand {
     var experimentalCorruptCheckTime = "0s"
 
     @Option(
-        help: "Longest time applied entries wait before the backend transaction holding them commits (e.g. 10ms); 0 means the default, 25ms.")
+        help: "Longest time applied entries wait before the backend transaction holding them commits (e.g. 10ms); 0 means the default, 10ms.")
     var backendBatchInterval = "0"
 
     @Option(help: "Most entries one backend transaction holds before it commits; 0 means the default, 10000.")
